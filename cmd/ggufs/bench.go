@@ -2,7 +2,16 @@ package main
 
 import "github.com/urfave/cli/v2"
 
-// benchCommand is a placeholder until the command is written.
+// benchCommand groups the benchmarks; each prints its baseline and the ratio to it.
 func benchCommand() *cli.Command {
-	return &cli.Command{Name: "bench", Hidden: true}
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure parsing, upload, cache and filesystem speed against baselines measured in the same run",
+		Subcommands: []*cli.Command{
+			benchOpenCommand(),
+			benchUploadCommand(),
+			benchLoadCommand(),
+			benchFuseCommand(),
+		},
+	}
 }
