@@ -1,0 +1,55 @@
+# ggufs build, test and benchmark targets. Everything builds with CGO_ENABLED=0:
+# the GPU runtime is loaded at run time, so one binary serves every machine.
+export CGO_ENABLED := 0
+GO      ?= go
+BIN     := bin/ggufs
+FUZZTIME ?= 60s
+DEMO_DIR ?= /tmp/ggufs-demo
+
+.PHONY: build test test-short lint fuzz fuzz-ci bench demo gpu-test crosscheck-setup clean
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/ggufs
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needs to run on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# The whole suite as CI runs it: FUSE mounts, the HIP loading check and the npm
+# cross-check are required (they fail rather than skip), then a short fuzz run.
+test: lint build crosscheck-setup
+	GGUFS_REQUIRE_FUSE=1 GGUFS_REQUIRE_HIP=1 GGUFS_CROSSCHECK=1 \
+		CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz-ci
+
+# Quick loop for development: no race detector, optional checks may skip.
+test-short:
+	$(GO) test -count=1 ./...
+
+crosscheck-setup:
+	test/crosscheck/setup.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./gguf/
+
+fuzz-ci:
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 20s ./gguf/
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./gguf/ ./cache/ ./hip/
+	$(BIN) gen -o $(DEMO_DIR)/llama-70b.gguf --preset llama-70b --sparse
+	$(BIN) bench open $(DEMO_DIR)/llama-70b.gguf
+	$(BIN) bench upload --backend host --size 256MiB
+	$(BIN) bench fuse
+
+# The main job on any machine: make a model, mount it, look inside, unmount.
+# With no GPU runtime the host backend stands in for the device.
+demo: build
+	scripts/demo.sh $(BIN) $(DEMO_DIR)
+
+# On a machine with an NVIDIA or AMD GPU (see BENCHMARKS.md for the H200 run).
+gpu-test: build
+	test/gpu/run.sh $(BIN)
+
+clean:
+	rm -rf bin
