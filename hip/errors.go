@@ -1,0 +1,76 @@
+package hip
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors callers match with errors.Is.
+var (
+	// ErrOutOfMemory: the device has no room for the allocation. The cache
+	// turns it into "evict something, or report no space".
+	ErrOutOfMemory = errors.New("hip: out of device memory")
+	// ErrNoDevice: the runtime loaded but sees no usable device.
+	ErrNoDevice = errors.New("hip: no device")
+	// ErrSourceFault: reading the upload's source faulted (for example a file
+	// truncated under its mapping raised SIGBUS).
+	ErrSourceFault = errors.New("hip: fault reading upload source")
+	// ErrInvalidPointer: a device address that no live allocation covers, or
+	// a range that runs past the end of its allocation.
+	ErrInvalidPointer = errors.New("hip: invalid device pointer")
+	// ErrInvalidValue: an argument no call accepts (a zero-byte allocation).
+	ErrInvalidValue = errors.New("hip: invalid value")
+	// ErrClosed: the backend was closed.
+	ErrClosed = errors.New("hip: backend closed")
+	// ErrInjected: a fault injected by a test through the host backend.
+	ErrInjected = errors.New("hip: injected fault")
+	// ErrLibraryNotFound: no runtime library could be loaded.
+	ErrLibraryNotFound = errors.New("hip: runtime library not found")
+	// ErrMissingSymbol: the runtime library lacks a function the binding needs.
+	ErrMissingSymbol = errors.New("hip: runtime symbol missing")
+)
+
+// Return codes shared by HIP and CUDA (HIP copied CUDA's numbering for these;
+// TestHIPEnums checks them against the headers).
+const (
+	codeSuccess           = 0
+	codeInvalidValue      = 1
+	codeOutOfMemory       = 2   // hipErrorOutOfMemory, cudaErrorMemoryAllocation
+	codeInsufficientDrv   = 35  // hipErrorInsufficientDriver, cudaErrorInsufficientDriver
+	codeNoDevice          = 100 // hipErrorNoDevice, cudaErrorNoDevice
+	codeInvalidDevice     = 101 // hipErrorInvalidDevice, cudaErrorInvalidDevice
+	codeHostAlreadyRegist = 712 // hipErrorHostMemoryAlreadyRegistered, cudaErrorHostMemoryAlreadyRegistered
+	codeNotReady          = 600 // hipErrorNotReady, cudaErrorNotReady
+)
+
+// RuntimeError is a non-success return code of a runtime call.
+type RuntimeError struct {
+	Call    string // "hipMalloc"
+	Code    int    // the runtime's numeric code
+	Name    string // "hipErrorOutOfMemory"
+	Message string // the runtime's own description
+}
+
+func (e *RuntimeError) Error() string {
+	name := e.Name
+	if name == "" {
+		name = fmt.Sprintf("error %d", e.Code)
+	}
+	if e.Message == "" || e.Message == name {
+		return fmt.Sprintf("%s: %s", e.Call, name)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Call, name, e.Message)
+}
+
+// Is lets errors.Is match the sentinels the layers above act on.
+func (e *RuntimeError) Is(target error) bool {
+	switch target {
+	case ErrOutOfMemory:
+		return e.Code == codeOutOfMemory
+	case ErrNoDevice:
+		return e.Code == codeNoDevice || e.Code == codeInsufficientDrv
+	case ErrInvalidValue:
+		return e.Code == codeInvalidValue
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package hip
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// copyFromSource copies src into dst and turns a memory fault while reading
+// src (SIGBUS from a file truncated under its mapping) into an error wrapping
+// ErrSourceFault instead of a crash. It returns the bytes copied.
+func copyFromSource(dst, src []byte) (n int, err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			err = faultError(r)
+		}
+	}()
+	return copy(dst, src), nil
+}
+
+// faultError describes a recovered fault; anything that is not a memory fault
+// is a bug and is re-raised.
+func faultError(r any) error {
+	type addresser interface{ Addr() uintptr }
+	if a, ok := r.(addresser); ok {
+		return fmt.Errorf("%w at address %#x", ErrSourceFault, a.Addr())
+	}
+	if e, ok := r.(error); ok {
+		return fmt.Errorf("%w: %v", ErrSourceFault, e)
+	}
+	panic(r)
+}
+
+// touchSource reads one byte of every page of src under the same guard, so a
+// path that hands src to the runtime directly (host registration, a plain
+// copy) finds a truncated mapping as an error before the runtime does.
+func touchSource(src []byte) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			err = faultError(r)
+		}
+	}()
+	var sink byte
+	for i := 0; i < len(src); i += pageSize {
+		sink ^= src[i]
+	}
+	if len(src) > 0 {
+		sink ^= src[len(src)-1]
+	}
+	_ = sink
+	return nil
+}
