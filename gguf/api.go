@@ -9,62 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"iter"
 )
-
-// ValueType is a metadata value type (0-12 in the file).
-type ValueType uint32
-
-const (
-	ValueUint8 ValueType = iota
-	ValueInt8
-	ValueUint16
-	ValueInt16
-	ValueUint32
-	ValueInt32
-	ValueFloat32
-	ValueBool
-	ValueString
-	ValueArray
-	ValueUint64
-	ValueInt64
-	ValueFloat64
-)
-
-// Value is one metadata value: a scalar, a string, or an array (of scalars,
-// strings or arrays). Large arrays are decoded lazily from the header bytes.
-type Value struct {
-	typ ValueType
-	// TODO(gguf): representation
-}
-
-// Type is the value's type.
-func (v Value) Type() ValueType { return v.typ }
-
-// KV is one metadata entry.
-type KV struct {
-	Key   string
-	Value Value
-}
-
-// Metadata is a file's key-value section, in file order. Immutable.
-type Metadata struct {
-	kvs []KV
-}
-
-// Len is the number of entries.
-func (m *Metadata) Len() int { return len(m.kvs) }
-
-// All iterates the entries in file order.
-func (m *Metadata) All() iter.Seq2[string, Value] {
-	return func(yield func(string, Value) bool) {
-		for _, kv := range m.kvs {
-			if !yield(kv.Key, kv.Value) {
-				return
-			}
-		}
-	}
-}
 
 // TensorInfo describes one tensor. Immutable once parsed.
 type TensorInfo struct {

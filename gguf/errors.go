@@ -1,0 +1,92 @@
+package gguf
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Sentinels for what is wrong with a file. A parse error is always a
+// *FormatError whose Err wraps exactly one of these; test with errors.Is.
+var (
+	ErrBadMagic    = errors.New("gguf: bad magic (not a GGUF file)")
+	ErrVersion     = errors.New("gguf: unsupported version")
+	ErrTruncated   = errors.New("gguf: file truncated")
+	ErrAlignment   = errors.New("gguf: bad alignment")
+	ErrOverlap     = errors.New("gguf: tensor data overlaps")
+	ErrDuplicate   = errors.New("gguf: duplicate name")
+	ErrBadName     = errors.New("gguf: invalid name")
+	ErrDims        = errors.New("gguf: invalid dimensions")
+	ErrOutOfBounds = errors.New("gguf: data beyond end of file")
+	ErrMisaligned  = errors.New("gguf: tensor data not aligned")
+	ErrOverflow    = errors.New("gguf: arithmetic overflow")
+	ErrValueType   = errors.New("gguf: unknown metadata value type")
+	ErrBadValue    = errors.New("gguf: invalid metadata value")
+	ErrNesting     = errors.New("gguf: arrays nested too deeply")
+	ErrTooLarge    = errors.New("gguf: header exceeds size limit")
+	ErrSplit       = errors.New("gguf: inconsistent split model")
+
+	// ErrCount: a declared count or length needs more bytes than the file has
+	// left. It is a kind of truncation, so errors.Is(err, ErrTruncated) holds too.
+	ErrCount error = &subError{msg: "gguf: count or length exceeds the bytes left in the file", parent: ErrTruncated}
+)
+
+// Sentinels for misuse of a parsed value (not file errors).
+var (
+	ErrTypeMismatch = errors.New("gguf: type mismatch")
+	ErrKeyNotFound  = errors.New("gguf: metadata key not found")
+	ErrIndex        = errors.New("gguf: index out of range")
+)
+
+// subError is a sentinel that also matches a more general one.
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
+
+// FormatError reports a malformed or hostile file: what is wrong (Err) and
+// where (byte Offset, and the metadata Key or tensor it concerns).
+type FormatError struct {
+	Offset      int64  // byte offset in the file of the offending field; -1 if none
+	Key         string // metadata key concerned, if any
+	Tensor      string // tensor name concerned, if any
+	TensorIndex int    // tensor index concerned; -1 if none
+	Err         error  // wraps one of the Err* sentinels, with detail
+}
+
+func (e *FormatError) Error() string {
+	var b strings.Builder
+	b.WriteString("gguf: ")
+	if e.TensorIndex >= 0 {
+		b.WriteString("tensor ")
+		b.WriteString(strconv.Itoa(e.TensorIndex))
+		if e.Tensor != "" {
+			b.WriteByte(' ')
+			b.WriteString(strconv.Quote(e.Tensor))
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString("key ")
+		b.WriteString(strconv.Quote(e.Key))
+		b.WriteString(": ")
+	}
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "gguf: "))
+	if e.Offset >= 0 {
+		b.WriteString(" (at byte ")
+		b.WriteString(strconv.FormatInt(e.Offset, 10))
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// detail wraps a sentinel with a specific message: "sentinel: detail".
+func detail(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+}
