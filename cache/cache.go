@@ -1,0 +1,239 @@
+package cache
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ggufs/ggufs/hip"
+)
+
+// Device is the narrow slice of hip.Backend the cache needs (hip.Backend
+// satisfies it). Implementations must be safe for concurrent use.
+type Device interface {
+	Malloc(size uint64) (hip.DevicePtr, error)
+	Free(p hip.DevicePtr) error
+	// Upload returns once every copy is complete on the device.
+	Upload(ctx context.Context, copies []hip.Copy) error
+	Download(dst []byte, src hip.DevicePtr) error
+	MemInfo() (free, total uint64, err error)
+	String() string
+}
+
+var _ Device = hip.Backend(nil)
+
+// Defaults of Options.
+const (
+	// defaultBudgetFraction leaves a tenth of the device's free memory to the
+	// runtime and to other processes.
+	defaultBudgetFraction = 0.9
+	// defaultArenaSize: 1 GiB arenas load a 7B Q4 model (3.8 GB) in 4 device
+	// allocations and a 70B one (40 GB) in about 40, while the unused tail of
+	// the last arena stays below 1% of an H200's memory. An arena is also never
+	// larger than the budget or than all the tensors together, so a small
+	// model gets one allocation of its own size.
+	defaultArenaSize = 1 << 30
+	// defaultLoadGroupBytes is how many bytes LoadAll hands to one Upload
+	// call. Big enough that the backend's pipeline runs at full rate within a
+	// call; two groups are in flight at once, so the pipeline's start and
+	// drain at a group's edges overlap the other group's copies.
+	defaultLoadGroupBytes = 512 << 20
+	loadGroupsInFlight    = 2
+)
+
+// Options tune a Cache. The zero value is usable.
+type Options struct {
+	// Budget is how many bytes of device memory the cache may hold;
+	// 0 means BudgetFraction of the device's free memory at New.
+	Budget uint64
+	// BudgetFraction is the share of the device's free memory used when
+	// Budget is 0 (default 0.9).
+	BudgetFraction float64
+	// ArenaSize is the size of each pooled device allocation (default 1 GiB,
+	// never more than the budget or the sum of all tensor sizes). A tensor
+	// larger than an arena gets an allocation of its own.
+	ArenaSize uint64
+	// LoadGroupBytes is how many bytes LoadAll uploads per Upload call
+	// (default 512 MiB).
+	LoadGroupBytes uint64
+	// OnEvict is called after a tensor leaves the device, outside any lock.
+	OnEvict func(name string)
+}
+
+// Cache decides which tensors are resident on one device. It is safe for
+// concurrent use.
+type Cache struct {
+	dev        Device
+	budget     uint64
+	groupBytes uint64
+	onEvict    func(string)
+	byName     map[string]*entry // immutable after New
+	order      []*entry          // file order, immutable after New
+
+	bgCtx  context.Context // cancelled by Close; uploads started by Get run under it
+	cancel context.CancelFunc
+	busy   sync.WaitGroup // uploads and downloads in progress; Close waits for them
+
+	mu       sync.Mutex // guards everything below and every entry's mutable fields
+	closed   bool
+	pool     pool
+	lru      list.List // resident entries, least recently used first
+	counters counters
+	// internalErr is the first broken invariant seen (a bug); Close returns it.
+	internalErr error
+}
+
+// entry is one tensor's life in the cache. Mutable fields are guarded by
+// Cache.mu; status is also published atomically so Status never waits.
+type entry struct {
+	t     Tensor
+	index int // position in file order
+
+	state  State
+	err    error
+	block  block
+	flight chan struct{} // closed when the current upload ends; set while Loading
+	refs   int           // live Handles
+	pins   int           // Pin calls not yet undone
+	lruPos *list.Element // set while Resident
+
+	status atomic.Pointer[Status]
+}
+
+// New makes a cache of tensors on dev. No device memory is allocated until a
+// tensor is loaded.
+func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
+	budget, err := resolveBudget(dev, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		dev:        dev,
+		budget:     budget,
+		groupBytes: opts.LoadGroupBytes,
+		onEvict:    opts.OnEvict,
+		byName:     make(map[string]*entry, len(tensors)),
+		order:      make([]*entry, 0, len(tensors)),
+	}
+	if c.groupBytes == 0 {
+		c.groupBytes = defaultLoadGroupBytes
+	}
+	var total uint64
+	for i, t := range tensors {
+		if _, dup := c.byName[t.Name]; dup {
+			return nil, fmt.Errorf("cache: tensor %q listed twice", t.Name)
+		}
+		if t.Bytes == nil && t.Err == nil {
+			return nil, fmt.Errorf("cache: tensor %q has no source of bytes", t.Name)
+		}
+		e := &entry{t: t, index: i}
+		e.status.Store(&Status{State: Unloaded})
+		c.byName[t.Name] = e
+		c.order = append(c.order, e)
+		if a, ok := alignUp(t.Size); ok && t.Err == nil {
+			total += a
+		}
+	}
+	c.pool = pool{dev: dev, arenaSize: arenaSize(opts.ArenaSize, budget, total)}
+	c.bgCtx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+func resolveBudget(dev Device, opts Options) (uint64, error) {
+	if opts.Budget > 0 {
+		return opts.Budget, nil
+	}
+	frac := opts.BudgetFraction
+	if frac == 0 {
+		frac = defaultBudgetFraction
+	}
+	if !(frac > 0 && frac <= 1) {
+		return 0, fmt.Errorf("cache: budget fraction %v is not in (0, 1]", frac)
+	}
+	free, _, err := dev.MemInfo()
+	if err != nil {
+		return 0, fmt.Errorf("cache: reading free memory of %s: %w", dev, err)
+	}
+	budget := uint64(float64(free) * frac)
+	if budget == 0 {
+		return 0, fmt.Errorf("cache: %s reports no free memory: %w", dev, ErrNoSpace)
+	}
+	return budget, nil
+}
+
+// arenaSize clamps the requested arena size to the budget and to what all the
+// tensors need, keeping it aligned.
+func arenaSize(requested, budget, total uint64) uint64 {
+	size := requested
+	if size == 0 {
+		size = defaultArenaSize
+	}
+	size = min(size, budget&^(allocAlign-1))
+	if total > 0 {
+		size = min(size, total)
+	}
+	return max(size, allocAlign)
+}
+
+func (c *Cache) lookup(name string) (*entry, error) {
+	e, ok := c.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("cache: tensor %q: %w", name, ErrNotFound)
+	}
+	return e, nil
+}
+
+// setState changes e's state and publishes it for Status. Called with c.mu held.
+func (e *entry) setState(s State, err error) {
+	e.state, e.err = s, err
+	e.status.Store(&Status{State: s, Err: err})
+}
+
+// Status reports a tensor's state without waiting for any lock; an unknown
+// name reads as Failed with ErrNotFound.
+func (c *Cache) Status(name string) Status {
+	e, err := c.lookup(name)
+	if err != nil {
+		return Status{State: Failed, Err: err}
+	}
+	return *e.status.Load()
+}
+
+// IsResident reports whether the tensor is on the device now.
+func (c *Cache) IsResident(name string) bool {
+	return c.Status(name).State == Resident
+}
+
+// Budget is the number of bytes of device memory the cache may hold.
+func (c *Cache) Budget() uint64 { return c.budget }
+
+// Device is the device the cache fills.
+func (c *Cache) Device() Device { return c.dev }
+
+// Close waits for uploads and downloads in progress, then frees every device
+// allocation. Every later call fails with ErrClosed.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.closed = true
+	c.mu.Unlock()
+
+	c.cancel()
+	c.busy.Wait()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.order {
+		if e.state == Resident {
+			c.dropLocked(e)
+			e.setState(Evicted, nil)
+		}
+	}
+	return errors.Join(c.internalErr, c.pool.freeAll())
+}

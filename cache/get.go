@@ -1,0 +1,172 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/ggufs/ggufs/hip"
+)
+
+// Get returns the tensor's device copy, uploading it first if needed. It stays
+// resident until the Handle is released. Concurrent Gets of one tensor share
+// one upload. The upload runs on its own: a caller whose ctx ends stops
+// waiting, and the upload goes on for the others.
+func (c *Cache) Get(ctx context.Context, name string) (*Handle, error) {
+	e, err := c.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if e.t.Err != nil {
+		return nil, fmt.Errorf("cache: tensor %q: %w", name, e.t.Err)
+	}
+	missed, waited := false, false // counted as a miss; an awaited upload ended
+	for {
+		flight, h, err := c.getStep(ctx, e, waited, &missed)
+		if h != nil || err != nil {
+			return h, err
+		}
+		if flight == nil {
+			continue // resident at once (an empty tensor)
+		}
+		select {
+		case <-flight:
+			waited = true
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cache: tensor %q: %w", name, ctx.Err())
+		}
+	}
+}
+
+// getStep looks at e once under the lock: it returns a Handle when e is
+// resident, the error of the upload Get waited for, or the flight to wait on
+// (starting an upload when none is in progress).
+func (c *Cache) getStep(ctx context.Context, e *entry, waited bool, missed *bool) (chan struct{}, *Handle, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	switch {
+	case e.state == Resident:
+		e.refs++
+		c.touchLocked(e)
+		if !*missed {
+			c.counters.hits++
+		}
+		h := &Handle{c: c, e: e, ptr: e.block.ptr(), size: e.t.Size}
+		c.mu.Unlock()
+		return nil, h, nil
+	case e.state == Failed && waited:
+		// The upload this Get waited for failed: report it; the next
+		// Get retries.
+		err := e.err
+		c.mu.Unlock()
+		return nil, nil, err
+	}
+	if !*missed {
+		c.counters.misses++
+		*missed = true
+	}
+	if e.state == Loading {
+		flight := e.flight
+		c.mu.Unlock()
+		return flight, nil, nil
+	}
+	// Unloaded, Evicted, or Failed before this Get: load it.
+	if err := ctx.Err(); err != nil {
+		c.mu.Unlock()
+		return nil, nil, fmt.Errorf("cache: tensor %q: %w", e.t.Name, err)
+	}
+	b := newBatch()
+	prev := e.state
+	evicted, err := c.startLoadLocked(e, b.flight)
+	var flight chan struct{}
+	if err != nil {
+		c.failLocked(e, err)
+	} else if e.state == Loading {
+		b.add(e, prev)
+		flight = b.flight
+		c.busy.Add(1)
+		go func() {
+			defer c.busy.Done()
+			c.upload(c.bgCtx, b)
+		}()
+	}
+	c.mu.Unlock()
+	c.notifyEvicted(evicted)
+	return flight, nil, err
+}
+
+// Handle is a pinned, resident tensor. Release it when done.
+type Handle struct {
+	c        *Cache
+	e        *entry
+	ptr      hip.DevicePtr
+	size     uint64
+	released atomic.Bool
+}
+
+// Ptr is the tensor's device address, valid until Release.
+func (h *Handle) Ptr() hip.DevicePtr { return h.ptr }
+
+// Size is the tensor's length in bytes.
+func (h *Handle) Size() uint64 { return h.size }
+
+// Name is the tensor's name.
+func (h *Handle) Name() string { return h.e.t.Name }
+
+// Release unpins the tensor; later calls do nothing.
+func (h *Handle) Release() {
+	if !h.released.CompareAndSwap(false, true) {
+		return
+	}
+	h.c.mu.Lock()
+	h.e.refs--
+	h.c.mu.Unlock()
+}
+
+// ReadAt downloads len(p) bytes at off from the device copy, with the
+// semantics of io.ReaderAt (io.EOF when fewer bytes remain than asked for).
+func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
+	if h.released.Load() {
+		return 0, ErrReleased
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("cache: tensor %q: negative offset %d", h.e.t.Name, off)
+	}
+	if uint64(off) >= h.size {
+		return 0, io.EOF
+	}
+	n := min(uint64(len(p)), h.size-uint64(off))
+	if n > 0 {
+		c := h.c
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return 0, ErrClosed
+		}
+		c.busy.Add(1)
+		c.mu.Unlock()
+		err := c.dev.Download(p[:n], h.ptr+hip.DevicePtr(off))
+		c.busy.Done()
+		if err != nil {
+			return 0, fmt.Errorf("cache: tensor %q: downloading from %s: %w", h.e.t.Name, c.dev, err)
+		}
+	}
+	if n < uint64(len(p)) {
+		return int(n), io.EOF
+	}
+	return int(n), nil
+}
+
+// ReadAt reads a tensor's bytes from its device copy, loading it if needed.
+func (c *Cache) ReadAt(ctx context.Context, name string, p []byte, off int64) (int, error) {
+	h, err := c.Get(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Release()
+	return h.ReadAt(p, off)
+}
