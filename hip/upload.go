@@ -1,0 +1,352 @@
+package hip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// segment is one contiguous host-to-device copy.
+type segment struct {
+	dst DevicePtr
+	src []byte
+}
+
+// job is what one slot carries: a registered chunk (one segment), or the
+// segments packed into one staging buffer.
+type job struct {
+	register bool
+	segs     []segment
+}
+
+// submitted is a job queued on a slot's stream, waiting for its event.
+type submitted struct {
+	s         *slot
+	pool      chan *slot
+	path      string
+	bytes     uint64
+	regAddr   uintptr // registered host address to unregister, or 0
+	keepAlive []segment
+}
+
+// Upload copies every Src to its Dst: large entries by the configured path
+// (registered chunks or staging buffers) on several streams at once, small
+// entries packed into staging buffers. It returns when every copy it queued
+// has completed, also on error or cancellation.
+func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
+	var total uint64
+	for i, c := range copies {
+		if len(c.Src) == 0 {
+			continue
+		}
+		if err := g.checkRange(c.Dst, uint64(len(c.Src))); err != nil {
+			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+		}
+		total += uint64(len(c.Src))
+	}
+	if total == 0 {
+		return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("hip: %s upload: %w", g, err)
+	}
+	if g.cfg.Path == PathPlain {
+		return g.uploadPlain(ctx, copies, total)
+	}
+	p, err := g.getPools()
+	if err != nil {
+		return err
+	}
+	jobs := planJobs(copies, g.cfg)
+	if err := g.runJobs(ctx, p, jobs); err != nil {
+		return fmt.Errorf("hip: %s upload: %w", g, err)
+	}
+	g.stats.uploaded(len(copies), total)
+	return nil
+}
+
+// planJobs splits copies into registration chunks (large entries on the
+// register path) and staging-buffer loads (everything else, small entries
+// packed together).
+func planJobs(copies []Copy, cfg UploadConfig) []job {
+	var jobs []job
+	var pack job
+	var packed uint64
+	flush := func() {
+		if len(pack.segs) > 0 {
+			jobs = append(jobs, pack)
+		}
+		pack, packed = job{}, 0
+	}
+	for _, c := range copies {
+		src, dst := c.Src, c.Dst
+		if cfg.Path == PathRegister && uint64(len(src)) >= cfg.SmallBytes {
+			for _, piece := range registerPieces(src, cfg.ChunkBytes) {
+				jobs = append(jobs, job{register: true, segs: []segment{{dst: dst, src: piece}}})
+				dst += DevicePtr(len(piece))
+			}
+			continue
+		}
+		for len(src) > 0 {
+			n := min(uint64(len(src)), cfg.StagingBytes-packed)
+			pack.segs = append(pack.segs, segment{dst: dst, src: src[:n]})
+			packed += n
+			src, dst = src[n:], dst+DevicePtr(n)
+			if packed == cfg.StagingBytes {
+				flush()
+			}
+		}
+	}
+	flush()
+	return jobs
+}
+
+// registerPieces cuts src at absolute addresses that are multiples of chunk,
+// so neighbouring pieces never share a page (registering a page twice
+// fails), and no piece is shorter than half a chunk unless src is.
+func registerPieces(src []byte, chunk uint64) [][]byte {
+	var pieces [][]byte
+	base := uint64(addressOf(src))
+	for off := uint64(0); off < uint64(len(src)); {
+		start := base + off
+		end := (start + chunk) / chunk * chunk
+		if end-start < chunk/2 {
+			end += chunk
+		}
+		n := min(end-start, uint64(len(src))-off)
+		pieces = append(pieces, src[off:off+n])
+		off += n
+	}
+	return pieces
+}
+
+// runJobs feeds jobs to cfg.Workers goroutines, which queue them on slots'
+// streams; as many goroutines wait for each slot's event, unregister its
+// chunk and return the slot. It returns once no work is in flight.
+func (g *GPU) runJobs(ctx context.Context, p *pools, jobs []job) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) {
+		once.Do(func() { firstErr = err; cancel() })
+	}
+
+	work := make(chan job)
+	done := make(chan submitted, cap(p.staging)+cap(p.register))
+	var workers, recyclers sync.WaitGroup
+	nw := min(g.cfg.Workers, len(jobs))
+	for i := 0; i < nw; i++ {
+		workers.Add(1)
+		recyclers.Add(1)
+		go func() {
+			defer workers.Done()
+			g.submitLoop(ctx, p, work, done, fail)
+		}()
+		go func() {
+			defer recyclers.Done()
+			g.recycleLoop(done, fail)
+		}()
+	}
+feed:
+	for _, j := range jobs {
+		select {
+		case work <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	workers.Wait()
+	close(done)
+	recyclers.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err() // the caller's cancellation
+}
+
+// submitLoop queues jobs until work closes or ctx ends.
+func (g *GPU) submitLoop(ctx context.Context, p *pools, work <-chan job, done chan<- submitted, fail func(error)) {
+	unbind, err := g.bind()
+	defer unbind()
+	if err != nil {
+		fail(err)
+		return
+	}
+	for j := range work {
+		if ctx.Err() != nil {
+			continue // drain
+		}
+		if j.register {
+			sub, err := g.submitRegistered(ctx, p, j.segs[0])
+			if err == nil {
+				done <- sub
+				continue
+			}
+			if !errors.Is(err, errRegisterFailed) {
+				fail(err)
+				continue
+			}
+			// The runtime would not pin this chunk (a page shared with a
+			// chunk registered elsewhere, memory it cannot pin): stage it.
+			j.segs = splitSegment(j.segs[0], g.cfg.StagingBytes)
+			for _, seg := range j.segs {
+				if !g.stage(ctx, p, []segment{seg}, done, fail) {
+					break
+				}
+			}
+			continue
+		}
+		g.stage(ctx, p, j.segs, done, fail)
+	}
+}
+
+// stage submits segs through a staging buffer; false when it failed.
+func (g *GPU) stage(ctx context.Context, p *pools, segs []segment, done chan<- submitted, fail func(error)) bool {
+	sub, err := g.submitStaged(ctx, p, segs)
+	if err != nil {
+		fail(err)
+		return false
+	}
+	done <- sub
+	return true
+}
+
+// splitSegment cuts seg into pieces of at most n bytes.
+func splitSegment(seg segment, n uint64) []segment {
+	var out []segment
+	for len(seg.src) > 0 {
+		k := min(n, uint64(len(seg.src)))
+		out = append(out, segment{dst: seg.dst, src: seg.src[:k]})
+		seg.dst += DevicePtr(k)
+		seg.src = seg.src[k:]
+	}
+	return out
+}
+
+var errRegisterFailed = errors.New("hip: host register failed")
+
+// submitRegistered pins seg.src in place and queues its copy.
+func (g *GPU) submitRegistered(ctx context.Context, p *pools, seg segment) (submitted, error) {
+	s, err := take(ctx, p.register)
+	if err != nil {
+		return submitted{}, err
+	}
+	addr := addressOf(seg.src)
+	n := uint64(len(seg.src))
+	if err := g.rt.check("HostRegister", g.rt.hostRegister(addr, n, g.rt.fl.registerReadOnly)); err != nil {
+		p.register <- s
+		return submitted{}, fmt.Errorf("%w: %w", errRegisterFailed, err)
+	}
+	if err := g.rt.check("MemcpyAsync", g.rt.memcpyAsync(uintptr(seg.dst), addr, n, memcpyHostToDevice, s.stream)); err != nil {
+		_ = g.rt.hostUnregister(addr)
+		p.register <- s
+		return submitted{}, err
+	}
+	if err := g.rt.check("EventRecord", g.rt.eventRecord(s.event, s.stream)); err != nil {
+		_ = g.rt.streamSynchronize(s.stream)
+		_ = g.rt.hostUnregister(addr)
+		p.register <- s
+		return submitted{}, err
+	}
+	return submitted{s: s, pool: p.register, path: PathRegister, bytes: n, regAddr: addr,
+		keepAlive: []segment{seg}}, nil
+}
+
+// submitStaged copies segs into a pinned buffer and queues one copy per run
+// of segments contiguous on the device.
+func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submitted, error) {
+	s, err := take(ctx, p.staging)
+	if err != nil {
+		return submitted{}, err
+	}
+	var filled uint64
+	for _, seg := range segs {
+		if _, err := copyFromSource(s.buf[filled:], seg.src); err != nil {
+			p.staging <- s
+			return submitted{}, err
+		}
+		filled += uint64(len(seg.src))
+	}
+	var off uint64
+	for i := 0; i < len(segs); {
+		runDst := segs[i].dst
+		runLen := uint64(len(segs[i].src))
+		for i++; i < len(segs) && segs[i].dst == runDst+DevicePtr(runLen); i++ {
+			runLen += uint64(len(segs[i].src))
+		}
+		if err := g.rt.check("MemcpyAsync", g.rt.memcpyAsync(uintptr(runDst), s.bufAddr+uintptr(off), runLen, memcpyHostToDevice, s.stream)); err != nil {
+			_ = g.rt.streamSynchronize(s.stream)
+			p.staging <- s
+			return submitted{}, err
+		}
+		off += runLen
+	}
+	if err := g.rt.check("EventRecord", g.rt.eventRecord(s.event, s.stream)); err != nil {
+		_ = g.rt.streamSynchronize(s.stream)
+		p.staging <- s
+		return submitted{}, err
+	}
+	return submitted{s: s, pool: p.staging, path: PathStaged, bytes: filled}, nil
+}
+
+// recycleLoop waits for each submitted job, unpins its chunk and returns its
+// slot to the pool.
+func (g *GPU) recycleLoop(done <-chan submitted, fail func(error)) {
+	unbind, err := g.bind()
+	defer unbind()
+	if err != nil {
+		fail(err)
+	}
+	for sub := range done {
+		err := g.rt.check("EventSynchronize", g.rt.eventSynchronize(sub.s.event))
+		if err != nil {
+			// Never hand back a slot whose copy may still run.
+			_ = g.rt.streamSynchronize(sub.s.stream)
+			fail(err)
+		}
+		if sub.regAddr != 0 {
+			if uerr := g.rt.check("HostUnregister", g.rt.hostUnregister(sub.regAddr)); uerr != nil {
+				fail(uerr)
+			}
+		}
+		runtime.KeepAlive(sub.keepAlive)
+		if err == nil {
+			g.stats.pathBytes(sub.path, sub.bytes)
+		}
+		sub.pool <- sub.s
+	}
+}
+
+// uploadPlain is the last resort: a synchronous pageable copy per entry.
+func (g *GPU) uploadPlain(ctx context.Context, copies []Copy, total uint64) error {
+	unbind, err := g.bind()
+	defer unbind()
+	if err != nil {
+		return err
+	}
+	for i, c := range copies {
+		if len(c.Src) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("hip: %s upload: %w", g, err)
+		}
+		// The runtime reads the source in C, where a fault would kill the
+		// process: find a truncated mapping here first.
+		if err := touchSource(c.Src); err != nil {
+			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+		}
+		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(c.Dst), addressOf(c.Src), uint64(len(c.Src)), memcpyHostToDevice))
+		runtime.KeepAlive(c.Src)
+		if err != nil {
+			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+		}
+		g.stats.pathBytes(PathPlain, uint64(len(c.Src)))
+	}
+	g.stats.uploaded(len(copies), total)
+	return nil
+}
