@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/synth"
+)
+
+// genReport says what gen wrote: the shape of the model, the bytes and how
+// long it took.
+func genReport(w io.Writer, path string, opts synth.Options, st synth.Stats, elapsed time.Duration) {
+	counts := map[gguf.Type]int{}
+	for _, t := range st.Layout {
+		counts[t.Type]++
+	}
+	types := make([]gguf.Type, 0, len(counts))
+	for t := range counts {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	var mix []string
+	for _, t := range types {
+		mix = append(mix, fmt.Sprintf("%s×%d", t, counts[t]))
+	}
+	order := "little-endian"
+	if opts.ByteOrder == binary.BigEndian {
+		order = "big-endian"
+	}
+	preset := opts.Preset
+	if preset == "" {
+		preset = "tiny"
+	}
+	fmt.Fprintf(w, "wrote %s: preset %s, GGUF v%d %s, alignment %d\n", path, preset, genVersion(opts), order, genAlignment(opts))
+	fmt.Fprintf(w, "  %d tensors (%s)\n", st.Tensors, strings.Join(mix, " "))
+	var data string
+	if opts.Sparse {
+		data = "data left as a hole (sparse)"
+	} else {
+		data = fmt.Sprintf("data from seed %d", opts.Seed)
+	}
+	fmt.Fprintf(w, "  header %s, %s of tensor %s, file %s (%d bytes)\n",
+		bytesText(st.DataOffset), bytesText(st.DataBytes), data, bytesText(st.FileBytes), st.FileBytes)
+	rate := ""
+	if secs := elapsed.Seconds(); secs > 0 && !opts.Sparse {
+		rate = fmt.Sprintf(", %s/s", bytesText(uint64(float64(st.FileBytes)/secs)))
+	}
+	fmt.Fprintf(w, "  in %s%s\n", elapsed.Round(time.Millisecond), rate)
+}
+
+func genVersion(o synth.Options) uint32 {
+	if o.Version == 0 {
+		return 3
+	}
+	return o.Version
+}
+
+func genAlignment(o synth.Options) uint64 {
+	if o.Alignment == 0 {
+		return gguf.DefaultAlignment
+	}
+	return o.Alignment
+}
+
+// bytesText formats n with a binary unit: 512 B, 1.5 KiB, 3.81 GiB.
+func bytesText(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

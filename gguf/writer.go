@@ -1,0 +1,573 @@
+package gguf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/bits"
+)
+
+// Writer produces a GGUF file: NewWriter lays the file out and writes the
+// header (metadata and tensor infos), then the caller streams each tensor's
+// data in declaration order (WriteTensor, WriteTensorBytes) or leaves it as
+// a hole (SkipTensor), and Close writes the final padding.
+//
+// The layout is the one ggml requires and gguf-py writes: the data section
+// starts at the end of the header rounded up to the alignment, each tensor
+// starts at the previous tensor's end rounded up to the alignment, and the
+// data section is padded after the last tensor too (so a file with no
+// tensors still ends on an alignment boundary).
+//
+// Tensor data is copied through one fixed buffer and never held whole, so a
+// file of any size can be written. The bytes are written as given: the
+// caller supplies them in the file's byte order.
+//
+// Alignment: WriterOptions.Alignment, or else the metadata's
+// general.alignment (which must then be a uint32 power of two), or else 32.
+// When the alignment is not 32 and the metadata lacks general.alignment,
+// the Writer appends general.alignment (uint32) as the last key, so the file
+// always says what it uses; if both are given they must agree.
+type Writer struct {
+	dst      io.Writer
+	order    binary.ByteOrder
+	align    uint64
+	version  uint32
+	dataOff  uint64       // absolute start of the data section
+	tensors  []TensorInfo // the layout; Offset relative, FileOffset absolute
+	next     int          // index of the next tensor to write
+	pos      uint64       // bytes of the file accounted for (written or skipped)
+	written  uint64       // bytes actually written; pos > written means a hole is pending
+	base     int64        // dst's seek position of the file's byte 0, once known
+	haveBase bool
+	buf      []byte // copy buffer, allocated on first use
+	err      error  // sticky: once a write fails the Writer is unusable
+	closed   bool
+}
+
+// WriterOptions chooses the file's format. The zero value writes a
+// little-endian version 3 file with the alignment the metadata gives (32 by
+// default).
+type WriterOptions struct {
+	Version   uint32           // 1, 2 or 3; 0 means 3
+	ByteOrder binary.ByteOrder // binary.LittleEndian or binary.BigEndian; nil means little-endian
+	Alignment uint64           // a power of two up to 2^31; 0 means general.alignment or 32
+}
+
+// TensorSpec declares one tensor to write.
+type TensorSpec struct {
+	Name string
+	Type Type
+	Dims []uint64 // ggml order, ne0 first; empty for a scalar
+	// Size is the data's byte length. It is computed with ByteSize for a
+	// type with a known layout (a non-zero Size must then agree) and must
+	// be given for a type without one.
+	Size uint64
+}
+
+// DefaultAlignment is the data alignment when general.alignment is absent.
+const DefaultAlignment = 32
+
+// maxNameBytes is the longest tensor name the spec allows (GGML_MAX_NAME is 64 with the NUL).
+const maxNameBytes = 64
+
+// maxDims is GGML_MAX_DIMS.
+const maxDims = 4
+
+// copyBufSize is the Writer's copy buffer: large enough that a multi-GB
+// tensor costs few system calls, small enough to not matter in memory.
+const copyBufSize = 4 << 20
+
+// Sentinels for misuse of a Writer; test with errors.Is. Invalid input to
+// NewWriter wraps the file-format sentinels instead (ErrBadName,
+// ErrDuplicate, ErrDims, ErrAlignment, ErrVersion, ErrBadValue, ErrOverflow).
+var (
+	ErrWriteOrder      = errors.New("gguf: writer: tensor written out of order")
+	ErrWriteSize       = errors.New("gguf: writer: tensor data of the wrong size")
+	ErrWriteIncomplete = errors.New("gguf: writer: not every tensor was written")
+	ErrWriteClosed     = errors.New("gguf: writer: already closed or failed")
+	ErrWriteNoSeek     = errors.New("gguf: writer: destination cannot seek, so cannot leave holes")
+)
+
+// NewWriter validates md and tensors, computes the layout and writes the
+// header to dst (which should be at the file's first byte). md is written
+// in order; it must not contain duplicate keys.
+func NewWriter(dst io.Writer, md []KV, tensors []TensorSpec, opts WriterOptions) (*Writer, error) {
+	w := &Writer{dst: dst, order: opts.ByteOrder, version: opts.Version}
+	if w.version == 0 {
+		w.version = 3
+	}
+	if w.version < 1 || w.version > 3 {
+		return nil, fmt.Errorf("gguf: writer: %w: %d (want 1, 2 or 3)", ErrVersion, w.version)
+	}
+	if w.order == nil {
+		w.order = binary.LittleEndian
+	}
+	if w.order != binary.LittleEndian && w.order != binary.BigEndian {
+		return nil, fmt.Errorf("gguf: writer: byte order %v: want binary.LittleEndian or binary.BigEndian", w.order)
+	}
+	md, align, err := writerAlignment(md, opts.Alignment)
+	if err != nil {
+		return nil, err
+	}
+	w.align = align
+	if err := writerCheckKeys(md); err != nil {
+		return nil, err
+	}
+	if err := w.layout(tensors); err != nil {
+		return nil, err
+	}
+	if err := w.writeHeader(md); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// writerAlignment settles the alignment (see Writer) and returns the
+// metadata to write, with general.alignment appended when needed.
+func writerAlignment(md []KV, opt uint64) ([]KV, uint64, error) {
+	const key = "general.alignment"
+	fromMD, found := uint64(0), false
+	for _, kv := range md {
+		if kv.Key != key {
+			continue
+		}
+		a, err := kv.Value.Uint()
+		if kv.Value.Type() != ValueUint32 || err != nil {
+			return nil, 0, fmt.Errorf("gguf: writer: key %q: %w: is %s, must be uint32", key, ErrAlignment, kv.Value.Type())
+		}
+		fromMD, found = a, true
+		break
+	}
+	align := opt
+	switch {
+	case found && opt != 0 && opt != fromMD:
+		return nil, 0, fmt.Errorf("gguf: writer: %w: option says %d, metadata %q says %d", ErrAlignment, opt, key, fromMD)
+	case found:
+		align = fromMD
+	case align == 0:
+		align = DefaultAlignment
+	}
+	if align == 0 || align&(align-1) != 0 || align > math.MaxUint32 {
+		return nil, 0, fmt.Errorf("gguf: writer: %w: %d is not a power of two that fits uint32", ErrAlignment, align)
+	}
+	if !found && align != DefaultAlignment {
+		md = append(md[:len(md):len(md)], KV{Key: key, Value: NewUint32(uint32(align))})
+	}
+	return md, align, nil
+}
+
+func writerCheckKeys(md []KV) error {
+	seen := make(map[string]struct{}, len(md))
+	for i, kv := range md {
+		if _, dup := seen[kv.Key]; dup {
+			return fmt.Errorf("gguf: writer: metadata entry %d: %w: key %q appears twice", i, ErrDuplicate, kv.Key)
+		}
+		seen[kv.Key] = struct{}{}
+		if err := writerCheckValue(kv.Value, 0); err != nil {
+			return fmt.Errorf("gguf: writer: key %q: %w", kv.Key, err)
+		}
+	}
+	return nil
+}
+
+// writerCheckValue rejects values that cannot be encoded: unknown types,
+// and arrays nested deeper than a reader would accept.
+func writerCheckValue(v Value, depth int) error {
+	if !v.Type().Valid() {
+		return fmt.Errorf("%w: %s", ErrValueType, v.Type())
+	}
+	if v.Type() != ValueArray {
+		return nil
+	}
+	if depth >= writerMaxNesting {
+		return fmt.Errorf("%w: more than %d levels", ErrNesting, writerMaxNesting)
+	}
+	if !v.ElemType().Valid() {
+		return fmt.Errorf("%w: array of %s", ErrValueType, v.ElemType())
+	}
+	if v.ElemType() != ValueArray {
+		return nil
+	}
+	for i := 0; i < v.Len(); i++ {
+		e, err := v.Index(i)
+		if err != nil {
+			return err
+		}
+		if err := writerCheckValue(e, depth+1); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// writerMaxNesting bounds arrays of arrays, as readers do to bound recursion.
+const writerMaxNesting = 8
+
+// layout validates the tensor specs and assigns offsets and sizes.
+func (w *Writer) layout(specs []TensorSpec) error {
+	w.tensors = make([]TensorInfo, len(specs))
+	seen := make(map[string]struct{}, len(specs))
+	var off uint64
+	for i, s := range specs {
+		if err := writerCheckName(s.Name); err != nil {
+			return fmt.Errorf("gguf: writer: tensor %d: %w", i, err)
+		}
+		if _, dup := seen[s.Name]; dup {
+			return fmt.Errorf("gguf: writer: tensor %d %q: %w: name appears twice", i, s.Name, ErrDuplicate)
+		}
+		seen[s.Name] = struct{}{}
+		size, err := writerTensorSize(s)
+		if err != nil {
+			return fmt.Errorf("gguf: writer: tensor %d %q: %w", i, s.Name, err)
+		}
+		if w.version == 1 {
+			for d, n := range s.Dims {
+				if n > math.MaxUint32 {
+					return fmt.Errorf("gguf: writer: tensor %d %q: %w: dim %d (%d) does not fit version 1's uint32", i, s.Name, ErrDims, d, n)
+				}
+			}
+		}
+		w.tensors[i] = TensorInfo{Index: i, Name: s.Name, Dims: append([]uint64(nil), s.Dims...), Type: s.Type, Offset: off, Size: size}
+		end, ok := addU64(off, size)
+		if ok {
+			end, ok = alignUp(end, w.align)
+		}
+		if !ok || end > math.MaxInt64 {
+			return fmt.Errorf("gguf: writer: tensor %d %q: %w: data section exceeds 2^63 bytes", i, s.Name, ErrOverflow)
+		}
+		off = end
+	}
+	return nil
+}
+
+func writerTensorSize(s TensorSpec) (uint64, error) {
+	if len(s.Dims) > maxDims {
+		return 0, fmt.Errorf("%w: %d dims (at most %d)", ErrDims, len(s.Dims), maxDims)
+	}
+	if !s.Type.Known() {
+		if s.Size == 0 {
+			return 0, fmt.Errorf("%w: type %s has no known layout, so Size must be given", ErrDims, s.Type)
+		}
+		for d, n := range s.Dims {
+			if n == 0 || n > math.MaxInt64 {
+				return 0, fmt.Errorf("%w: dim %d is %d", ErrDims, d, n)
+			}
+		}
+		return s.Size, nil
+	}
+	size, err := ByteSize(s.Type, s.Dims)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrDims, err)
+	}
+	if s.Size != 0 && s.Size != size {
+		return 0, fmt.Errorf("%w: Size %d, but %s %v takes %d bytes", ErrWriteSize, s.Size, s.Type, s.Dims, size)
+	}
+	return size, nil
+}
+
+// writerCheckName applies the rules a reader applies to tensor names: they
+// become directory names, so they must be valid UTF-8, non-empty, at most
+// 64 bytes, without '/' or NUL, and not "." or "..".
+func writerCheckName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty tensor name", ErrBadName)
+	case len(name) > maxNameBytes:
+		return fmt.Errorf("%w: %q is %d bytes (at most %d)", ErrBadName, name, len(name), maxNameBytes)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	for i, r := range name {
+		if r == '/' || r == 0 || r == 0xFFFD && !validRuneAt(name, i) {
+			return fmt.Errorf("%w: %q has '/', NUL or invalid UTF-8 at byte %d", ErrBadName, name, i)
+		}
+	}
+	return nil
+}
+
+// validRuneAt tells a real U+FFFD in s at i from the one range yields for invalid UTF-8.
+func validRuneAt(s string, i int) bool {
+	return len(s)-i >= 3 && s[i] == 0xEF && s[i+1] == 0xBF && s[i+2] == 0xBD
+}
+
+func addU64(a, b uint64) (uint64, bool) {
+	s, carry := bits.Add64(a, b, 0)
+	return s, carry == 0
+}
+
+// alignUp rounds x up to a multiple of the power of two a.
+func alignUp(x, a uint64) (uint64, bool) {
+	return addU64(x, (a-x%a)%a)
+}
+
+// writeHeader writes magic, counts, metadata, tensor infos and the padding
+// up to the data section, and fixes the tensors' absolute offsets.
+func (w *Writer) writeHeader(md []KV) error {
+	bw := bufio.NewWriterSize(w.dst, 1<<20)
+	e := &headerEncoder{w: bw, order: w.order, version: w.version}
+	e.bytes([]byte("GGUF"))
+	e.u32(w.version)
+	e.count(uint64(len(w.tensors)))
+	e.count(uint64(len(md)))
+	for _, kv := range md {
+		e.str(kv.Key)
+		e.u32(uint32(kv.Value.Type()))
+		e.value(kv.Value)
+	}
+	for _, t := range w.tensors {
+		e.str(t.Name)
+		e.u32(uint32(len(t.Dims)))
+		for _, d := range t.Dims {
+			e.count(d)
+		}
+		e.u32(uint32(t.Type))
+		e.u64(t.Offset)
+	}
+	if e.err != nil {
+		return fmt.Errorf("gguf: writer: header: %w", e.err)
+	}
+	dataOff, ok := alignUp(e.n, w.align)
+	if !ok {
+		return fmt.Errorf("gguf: writer: %w: header", ErrOverflow)
+	}
+	for i := range w.tensors {
+		t := &w.tensors[i]
+		t.FileOffset, ok = addU64(dataOff, t.Offset)
+		if !ok || t.FileOffset > math.MaxInt64 {
+			return fmt.Errorf("gguf: writer: tensor %d %q: %w: file exceeds 2^63 bytes", i, t.Name, ErrOverflow)
+		}
+	}
+	if _, ok := addU64(dataOff, w.dataSize()); !ok || dataOff+w.dataSize() > math.MaxInt64 {
+		return fmt.Errorf("gguf: writer: %w: file exceeds 2^63 bytes", ErrOverflow)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("gguf: writer: header: %w", err)
+	}
+	w.pos, w.written, w.dataOff = e.n, e.n, dataOff
+	return w.pad(dataOff)
+}
+
+// dataSize is the data section's length, padding after the last tensor included.
+func (w *Writer) dataSize() uint64 {
+	if len(w.tensors) == 0 {
+		return 0
+	}
+	last := w.tensors[len(w.tensors)-1]
+	end, _ := alignUp(last.Offset+last.Size, w.align) // checked in layout
+	return end
+}
+
+// DataOffset is the absolute offset of the data section.
+func (w *Writer) DataOffset() uint64 { return w.dataOff }
+
+// Size is the length of the finished file.
+func (w *Writer) Size() uint64 { return w.dataOff + w.dataSize() }
+
+// Tensors returns the layout: each tensor's name, type, dims, offsets and size.
+func (w *Writer) Tensors() []TensorInfo {
+	out := make([]TensorInfo, len(w.tensors))
+	for i, t := range w.tensors {
+		out[i] = t
+		out[i].Dims = append([]uint64(nil), t.Dims...)
+	}
+	return out
+}
+
+// begin checks that name is the next tensor and moves to its start.
+func (w *Writer) begin(name string) (*TensorInfo, error) {
+	if w.err != nil || w.closed {
+		return nil, ErrWriteClosed
+	}
+	if w.next >= len(w.tensors) {
+		return nil, fmt.Errorf("%w: %q after the last tensor", ErrWriteOrder, name)
+	}
+	t := &w.tensors[w.next]
+	if t.Name != name {
+		return nil, fmt.Errorf("%w: got %q, expected tensor %d %q", ErrWriteOrder, name, w.next, t.Name)
+	}
+	if err := w.pad(t.FileOffset); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// WriteTensor copies the next tensor's data from r, which must hold exactly
+// the tensor's Size bytes. name must be the next tensor in declaration order.
+func (w *Writer) WriteTensor(name string, r io.Reader) error {
+	t, err := w.begin(name)
+	if err != nil {
+		return err
+	}
+	if err := w.flushHole(); err != nil {
+		return w.fail(err)
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, copyBufSize)
+	}
+	left := t.Size
+	for left > 0 {
+		chunk := w.buf[:min(left, uint64(len(w.buf)))]
+		n, rerr := io.ReadFull(r, chunk)
+		if n > 0 {
+			if _, err := w.dst.Write(chunk[:n]); err != nil {
+				return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w", name, err))
+			}
+			left -= uint64(n)
+			w.pos += uint64(n)
+			w.written = w.pos
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w: reader ended after %d of %d bytes", name, ErrWriteSize, t.Size-left, t.Size))
+		}
+		if rerr != nil {
+			return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w", name, rerr))
+		}
+	}
+	// The reader must end here: more data means the caller's idea of the
+	// tensor's size differs from the file's.
+	var probe [1]byte
+	if n, _ := io.ReadFull(r, probe[:]); n > 0 {
+		return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w: reader has more than %d bytes", name, ErrWriteSize, t.Size))
+	}
+	w.next++
+	return nil
+}
+
+// WriteTensorBytes writes the next tensor's data from b, which must be
+// exactly the tensor's Size bytes long.
+func (w *Writer) WriteTensorBytes(name string, b []byte) error {
+	if w.next < len(w.tensors) && w.tensors[w.next].Name == name && uint64(len(b)) != w.tensors[w.next].Size {
+		return fmt.Errorf("gguf: writer: tensor %q: %w: %d bytes given, %d expected", name, ErrWriteSize, len(b), w.tensors[w.next].Size)
+	}
+	t, err := w.begin(name)
+	if err != nil {
+		return err
+	}
+	if err := w.flushHole(); err != nil {
+		return w.fail(err)
+	}
+	if _, err := w.dst.Write(b); err != nil {
+		return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w", name, err))
+	}
+	w.pos += t.Size
+	w.written = w.pos
+	w.next++
+	return nil
+}
+
+// SkipTensor leaves the next tensor's data as a hole: nothing is written,
+// and on a file system with sparse files its blocks are never allocated (it
+// reads as zeros). The destination must implement io.Seeker.
+func (w *Writer) SkipTensor(name string) error {
+	if _, ok := w.dst.(io.Seeker); !ok {
+		return ErrWriteNoSeek
+	}
+	t, err := w.begin(name)
+	if err != nil {
+		return err
+	}
+	w.pos += t.Size
+	w.next++
+	return nil
+}
+
+// Close checks that every tensor was written or skipped and writes the
+// padding after the last one. When the file ends in a hole it is extended
+// with Truncate if dst has it (as *os.File does), else by writing its last
+// byte. Close does not close dst.
+func (w *Writer) Close() error {
+	if w.err != nil || w.closed {
+		return ErrWriteClosed
+	}
+	if w.next < len(w.tensors) {
+		return fmt.Errorf("%w: %d of %d written, next is %q", ErrWriteIncomplete, w.next, len(w.tensors), w.tensors[w.next].Name)
+	}
+	w.closed = true
+	end := w.Size()
+	if w.pos == w.written {
+		return w.fail(w.pad(end))
+	}
+	w.pos = end // the padding after a skipped tensor stays part of the hole
+	if t, ok := w.dst.(interface{ Truncate(int64) error }); ok {
+		if err := w.seekBase(); err != nil {
+			return w.fail(err)
+		}
+		if err := t.Truncate(w.base + int64(end)); err != nil {
+			return w.fail(fmt.Errorf("gguf: writer: extending the file over its hole: %w", err))
+		}
+		return nil
+	}
+	w.pos = end - 1
+	if err := w.flushHole(); err != nil {
+		return w.fail(err)
+	}
+	if _, err := w.dst.Write([]byte{0}); err != nil {
+		return w.fail(fmt.Errorf("gguf: writer: last byte: %w", err))
+	}
+	w.pos, w.written = end, end
+	return nil
+}
+
+// pad writes zeros (or extends a pending hole) up to absolute offset to.
+func (w *Writer) pad(to uint64) error {
+	if to <= w.pos {
+		return nil
+	}
+	if w.pos > w.written { // inside a hole: the padding joins it
+		w.pos = to
+		return nil
+	}
+	var zeros [4096]byte
+	for w.pos < to {
+		n := min(to-w.pos, uint64(len(zeros)))
+		if _, err := w.dst.Write(zeros[:n]); err != nil {
+			return w.fail(fmt.Errorf("gguf: writer: padding: %w", err))
+		}
+		w.pos += n
+		w.written = w.pos
+	}
+	return nil
+}
+
+// seekBase learns where the file's byte 0 is in dst's seek positions.
+func (w *Writer) seekBase() error {
+	if w.haveBase {
+		return nil
+	}
+	s, ok := w.dst.(io.Seeker)
+	if !ok {
+		return ErrWriteNoSeek
+	}
+	cur, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("gguf: writer: seek: %w", err)
+	}
+	w.base, w.haveBase = cur-int64(w.written), true
+	return nil
+}
+
+// flushHole moves dst past a pending hole so that the next write lands at pos.
+func (w *Writer) flushHole() error {
+	if w.pos == w.written {
+		return nil
+	}
+	if err := w.seekBase(); err != nil {
+		return err
+	}
+	if _, err := w.dst.(io.Seeker).Seek(w.base+int64(w.pos), io.SeekStart); err != nil {
+		return fmt.Errorf("gguf: writer: seek past hole: %w", err)
+	}
+	w.written = w.pos
+	return nil
+}
+
+// fail records err as the Writer's sticky error.
+func (w *Writer) fail(err error) error {
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return err
+}

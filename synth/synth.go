@@ -1,0 +1,163 @@
+// Package synth makes synthetic GGUF models: realistic tensor names, shapes
+// and metadata (tokenizer vocabulary included) with deterministic
+// pseudo-random data, or with the data section left as a hole. `ggufs gen`,
+// the demo, tests and benchmarks use it.
+//
+//	f, _ := os.Create("m.gguf")
+//	st, err := synth.Generate(f, synth.Options{Preset: "llama-7b", DType: "q4_K", Seed: 1})
+package synth
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ggufs/ggufs/gguf"
+)
+
+// Options says what to generate. The zero value is the tiny preset,
+// little-endian GGUF v3, alignment 32, seed 0, with data.
+type Options struct {
+	Preset string // a name from Presets(); "" means "tiny"
+	// DType is the type of the 2-D weight matrices, as ggml names it
+	// ("q4_K", "f16", …); "" means the preset's default. Norms stay f32.
+	DType string
+	// Sparse leaves the data section as a hole (zeros, no disk blocks);
+	// Generate's destination must then be an *os.File or otherwise seekable.
+	Sparse    bool
+	Seed      uint64
+	Version   uint32           // 1, 2 or 3; 0 means 3
+	ByteOrder binary.ByteOrder // nil means little-endian
+	Alignment uint64           // 0 means 32
+}
+
+// ErrOptions marks invalid Options (unknown preset, unusable dtype).
+var ErrOptions = errors.New("synth: invalid options")
+
+// Model is a planned synthetic model: everything but the data, which
+// TensorData produces on demand.
+type Model struct {
+	Metadata []gguf.KV
+	Tensors  []gguf.TensorSpec
+	opts     Options
+	order    binary.ByteOrder
+}
+
+// Plan builds the model opts describes without writing anything.
+func Plan(opts Options) (*Model, error) {
+	if opts.Preset == "" {
+		opts.Preset = "tiny"
+	}
+	p, ok := findPreset(opts.Preset)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown preset %q (have %s)", ErrOptions, opts.Preset, presetNames())
+	}
+	m := &Model{opts: opts, order: opts.ByteOrder}
+	if m.order == nil {
+		m.order = binary.LittleEndian
+	}
+	if p.llama == nil {
+		if opts.DType != "" {
+			return nil, fmt.Errorf("%w: preset %q has fixed tensor types; --dtype does not apply", ErrOptions, p.name)
+		}
+		m.Metadata, m.Tensors = zooModel()
+		return m, nil
+	}
+	matrix := p.llama.matrixType
+	if opts.DType != "" {
+		t, err := gguf.ParseType(opts.DType)
+		if err != nil {
+			return nil, fmt.Errorf("%w: dtype %q: not a ggml type with a layout", ErrOptions, opts.DType)
+		}
+		matrix = t
+	}
+	tensors, err := llamaTensors(p.llama, matrix)
+	if err != nil {
+		return nil, err
+	}
+	m.Metadata, m.Tensors = llamaMetadata(p.llama, matrix), tensors
+	return m, nil
+}
+
+func presetNames() string {
+	s := ""
+	for i, p := range presets {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.name
+	}
+	return s
+}
+
+// TensorData fills dst with tensor i's bytes starting at byte off of the
+// tensor, as Generate writes them (zeros when the model is sparse). It lets
+// a test check any range of a generated file without reading the rest.
+func (m *Model) TensorData(i int, off uint64, dst []byte) {
+	if m.opts.Sparse {
+		clear(dst)
+		return
+	}
+	newStream(m.opts.Seed, i, m.Tensors[i].Type, m.order).fill(dst, off)
+}
+
+// Stats describes what Generate wrote.
+type Stats struct {
+	Tensors    int
+	DataOffset uint64 // start of the data section
+	DataBytes  uint64 // tensor bytes, padding excluded
+	FileBytes  uint64 // the whole file
+	Layout     []gguf.TensorInfo
+}
+
+// Generate plans the model and writes it to dst, which should be empty
+// and positioned at its start.
+func Generate(dst io.Writer, opts Options) (Stats, error) {
+	m, err := Plan(opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	return m.Write(dst)
+}
+
+// GenerateFile writes the model to path (created or truncated).
+func GenerateFile(path string, opts Options) (Stats, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return Stats{}, fmt.Errorf("synth: %w", err)
+	}
+	st, err := Generate(f, opts)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("synth: %w", cerr)
+	}
+	return st, err
+}
+
+// Write writes the planned model to dst.
+func (m *Model) Write(dst io.Writer) (Stats, error) {
+	w, err := gguf.NewWriter(dst, m.Metadata, m.Tensors, gguf.WriterOptions{
+		Version: m.opts.Version, ByteOrder: m.order, Alignment: m.opts.Alignment,
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("synth: %w", err)
+	}
+	layout := w.Tensors()
+	st := Stats{Tensors: len(layout), DataOffset: w.DataOffset(), FileBytes: w.Size(), Layout: layout}
+	for i, t := range layout {
+		st.DataBytes += t.Size
+		if m.opts.Sparse {
+			err = w.SkipTensor(t.Name)
+		} else {
+			err = w.WriteTensor(t.Name, &tensorReader{s: newStream(m.opts.Seed, i, t.Type, m.order), end: t.Size})
+		}
+		if err != nil {
+			return st, fmt.Errorf("synth: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return st, fmt.Errorf("synth: %w", err)
+	}
+	return st, nil
+}
