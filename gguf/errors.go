@@ -37,6 +37,8 @@ var (
 	ErrTypeMismatch = errors.New("gguf: type mismatch")
 	ErrKeyNotFound  = errors.New("gguf: metadata key not found")
 	ErrIndex        = errors.New("gguf: index out of range")
+	ErrUnknownType  = errors.New("gguf: tensor type has no known layout")
+	ErrClosed       = errors.New("gguf: file is closed")
 )
 
 // subError is a sentinel that also matches a more general one.
@@ -51,6 +53,7 @@ func (e *subError) Unwrap() error { return e.parent }
 // FormatError reports a malformed or hostile file: what is wrong (Err) and
 // where (byte Offset, and the metadata Key or tensor it concerns).
 type FormatError struct {
+	Path        string // file path when known (set by Open)
 	Offset      int64  // byte offset in the file of the offending field; -1 if none
 	Key         string // metadata key concerned, if any
 	Tensor      string // tensor name concerned, if any
@@ -61,6 +64,10 @@ type FormatError struct {
 func (e *FormatError) Error() string {
 	var b strings.Builder
 	b.WriteString("gguf: ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
 	if e.TensorIndex >= 0 {
 		b.WriteString("tensor ")
 		b.WriteString(strconv.Itoa(e.TensorIndex))
@@ -86,7 +93,17 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
-// detail wraps a sentinel with a specific message: "sentinel: detail".
+// detailError is a specific message standing for a sentinel: it prints only
+// the message and matches the sentinel with errors.Is.
+type detailError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *detailError) Error() string { return e.msg }
+func (e *detailError) Unwrap() error { return e.sentinel }
+
+// detail makes a specific message that matches sentinel.
 func detail(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+	return &detailError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
 }

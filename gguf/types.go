@@ -156,32 +156,33 @@ func Types() []TypeTraits {
 // ByteSize returns the bytes a tensor of type t and dims (ggml order, ne0
 // first) occupies: ne0/block × block bytes × ne1 × ne2 × ne3. It fails when the
 // type has no layout, a dim is 0, ne0 is not a multiple of the block size, or
-// the product overflows uint64 or int64.
+// the product overflows uint64 or int64; the error wraps ErrUnknownType,
+// ErrDims or ErrOverflow.
 func ByteSize(t Type, dims []uint64) (uint64, error) {
 	tr, ok := t.Traits()
 	if !ok {
-		return 0, fmt.Errorf("gguf: type %s has no known layout", t)
+		return 0, detail(ErrUnknownType, "gguf: type %s has no known layout", t)
 	}
 	if len(dims) == 0 { // a scalar: one element
 		dims = []uint64{1}
 	}
 	for i, d := range dims {
 		if d == 0 {
-			return 0, fmt.Errorf("gguf: dim %d is 0", i)
+			return 0, detail(ErrDims, "gguf: dim %d is 0", i)
 		}
 		if d > 1<<63-1 {
-			return 0, fmt.Errorf("gguf: dim %d (%d) exceeds int64", i, d)
+			return 0, detail(ErrDims, "gguf: dim %d (%d) exceeds int64", i, d)
 		}
 	}
 	if dims[0]%tr.BlockSize != 0 {
-		return 0, fmt.Errorf("gguf: ne0 %d is not a multiple of %s's block size %d", dims[0], t, tr.BlockSize)
+		return 0, detail(ErrDims, "gguf: ne0 %d is not a multiple of %s's block size %d", dims[0], t, tr.BlockSize)
 	}
 	// The element count must fit int64 (ggml's ggml_nelements is int64).
 	elems := uint64(1)
 	for i, d := range dims {
 		hi, lo := bits.Mul64(elems, d)
 		if hi != 0 || lo > 1<<63-1 {
-			return 0, fmt.Errorf("gguf: element count overflows int64 at dim %d", i)
+			return 0, detail(ErrOverflow, "gguf: element count overflows int64 at dim %d", i)
 		}
 		elems = lo
 	}
@@ -192,7 +193,7 @@ func ByteSize(t Type, dims []uint64) (uint64, error) {
 		}
 		hi, lo := bits.Mul64(size, d)
 		if hi != 0 || lo > 1<<63-1 {
-			return 0, fmt.Errorf("gguf: byte size overflows int64 at dim %d", i)
+			return 0, detail(ErrOverflow, "gguf: byte size of %s overflows int64 at dim %d", t, i)
 		}
 		size = lo
 	}

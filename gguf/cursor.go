@@ -1,0 +1,173 @@
+package gguf
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+)
+
+// cursor reads the header sequentially through a bounded window over an
+// io.ReaderAt, so parsing costs one read call per readChunk bytes and never
+// touches bytes past the header.
+type cursor struct {
+	r     io.ReaderAt
+	size  int64 // file size
+	limit int64 // the header must end by here: min(size, maxHeaderBytes)
+	order binary.ByteOrder
+	v1    bool // GGUF v1: 32-bit counts and lengths
+
+	off    int64  // absolute offset of the next unread byte
+	buf    []byte // file bytes [bufOff, bufOff+len(buf))
+	bufOff int64
+}
+
+func newCursor(r io.ReaderAt, size int64) *cursor {
+	limit := size
+	if limit > maxHeaderBytes {
+		limit = maxHeaderBytes
+	}
+	return &cursor{r: r, size: size, limit: limit, order: binary.LittleEndian}
+}
+
+// left is how many header bytes remain after the cursor.
+func (c *cursor) left() int64 { return c.limit - c.off }
+
+// shortErr explains why n bytes are not there at the cursor: the file ends,
+// or the header would outgrow maxHeaderBytes.
+func (c *cursor) shortErr(n int64, what string) error {
+	if c.off+n > c.size || c.off+n < c.off {
+		return &FormatError{Offset: c.off, TensorIndex: -1,
+			Err: detail(ErrTruncated, "%s: needs %d bytes, file has %d left", what, n, c.size-c.off)}
+	}
+	return &FormatError{Offset: c.off, TensorIndex: -1,
+		Err: detail(ErrTooLarge, "%s: header would exceed %d bytes", what, int64(maxHeaderBytes))}
+}
+
+// next returns the next n bytes and advances past them. The slice is valid
+// until the next call. n must already be known to be at most c.left().
+func (c *cursor) next(n int) ([]byte, error) {
+	start := int(c.off - c.bufOff)
+	if start+n <= len(c.buf) {
+		c.off += int64(n)
+		return c.buf[start : start+n], nil
+	}
+	if err := c.fill(n); err != nil {
+		return nil, err
+	}
+	c.off += int64(n)
+	return c.buf[:n], nil
+}
+
+// fill makes the window start at the cursor and hold at least n bytes.
+func (c *cursor) fill(n int) error {
+	if int64(n) > c.left() {
+		return c.shortErr(int64(n), "read")
+	}
+	want := n
+	if want < readChunk {
+		want = readChunk
+	}
+	if int64(want) > c.limit-c.off {
+		want = int(c.limit - c.off)
+	}
+	if cap(c.buf) < want {
+		c.buf = make([]byte, want)
+	}
+	c.buf = c.buf[:want]
+	got, err := c.r.ReadAt(c.buf, c.off)
+	if got < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			return c.shortErr(int64(n), "read")
+		}
+		return &FormatError{Offset: c.off, TensorIndex: -1, Err: err}
+	}
+	c.buf = c.buf[:got]
+	c.bufOff = c.off
+	return nil
+}
+
+// window returns the buffered bytes after the cursor without advancing.
+func (c *cursor) window() []byte { return c.buf[c.off-c.bufOff:] }
+
+// skip advances past n bytes of the window (n <= len(c.window())).
+func (c *cursor) skip(n int) { c.off += int64(n) }
+
+func (c *cursor) u8(what string) (uint8, error) {
+	b, err := c.need(1, what)
+	if err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+func (c *cursor) u32(what string) (uint32, error) {
+	b, err := c.need(4, what)
+	if err != nil {
+		return 0, err
+	}
+	return c.order.Uint32(b), nil
+}
+
+func (c *cursor) u64(what string) (uint64, error) {
+	b, err := c.need(8, what)
+	if err != nil {
+		return 0, err
+	}
+	return c.order.Uint64(b), nil
+}
+
+// count reads a count or length: 32 bits in v1, 64 bits after.
+func (c *cursor) count(what string) (uint64, error) {
+	if c.v1 {
+		x, err := c.u32(what)
+		return uint64(x), err
+	}
+	return c.u64(what)
+}
+
+// countSize is the encoded size of a count or length.
+func (c *cursor) countSize() int64 {
+	if c.v1 {
+		return 4
+	}
+	return 8
+}
+
+// need is next with the field named for the error.
+func (c *cursor) need(n int, what string) ([]byte, error) {
+	if int64(n) > c.left() {
+		return nil, c.shortErr(int64(n), what)
+	}
+	return c.next(n)
+}
+
+// checkCount fails unless n items of at least each bytes apiece fit in the
+// bytes left (ErrCount, which is also ErrTruncated; or ErrTooLarge).
+func (c *cursor) checkCount(n uint64, each int64, what string, at int64) error {
+	if each > 0 && n <= uint64(c.size-c.off)/uint64(each) {
+		if n <= uint64(c.left())/uint64(each) {
+			return nil
+		}
+		return &FormatError{Offset: at, TensorIndex: -1,
+			Err: detail(ErrTooLarge, "%s %d: header would exceed %d bytes", what, n, int64(maxHeaderBytes))}
+	}
+	return &FormatError{Offset: at, TensorIndex: -1,
+		Err: detail(ErrCount, "%s %d needs at least %d bytes each, file has %d left", what, n, each, c.size-c.off)}
+}
+
+// str reads a length-prefixed string.
+func (c *cursor) str(what string) (string, error) {
+	at := c.off
+	n, err := c.count(what + " length")
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkCount(n, 1, what+" length", at); err != nil {
+		return "", err
+	}
+	b, err := c.next(int(n))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}

@@ -1,0 +1,234 @@
+package gguf
+
+import (
+	"encoding/binary"
+	"io"
+	"math/bits"
+)
+
+var magic = [4]byte{'G', 'G', 'U', 'F'}
+
+// parse reads and validates the header: magic, version, counts, metadata,
+// tensor infos; then checks the layout of the data section.
+func parse(r io.ReaderAt, size int64) (*File, error) {
+	if size < 0 {
+		return nil, &FormatError{Offset: -1, TensorIndex: -1, Err: detail(ErrTruncated, "negative file size %d", size)}
+	}
+	c := newCursor(r, size)
+	p := &parser{c: c}
+	b, err := c.need(4, "magic")
+	if err != nil {
+		return nil, err
+	}
+	if [4]byte(b) != magic {
+		return nil, &FormatError{Offset: 0, TensorIndex: -1, Err: detail(ErrBadMagic, "magic %q is not \"GGUF\"", b)}
+	}
+	vb, err := c.need(4, "version")
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Size: size, Alignment: DefaultAlignment}
+	// The version tells the byte order: ggml writes it in the file's order,
+	// so a small number read one way is the answer.
+	switch le, be := binary.LittleEndian.Uint32(vb), binary.BigEndian.Uint32(vb); {
+	case le >= 1 && le <= 3:
+		f.Version, f.ByteOrder = le, binary.LittleEndian
+	case be >= 1 && be <= 3:
+		f.Version, f.ByteOrder = be, binary.BigEndian
+	default:
+		return nil, &FormatError{Offset: 4, TensorIndex: -1,
+			Err: detail(ErrVersion, "version %d (0x%08x) is not 1, 2 or 3 in either byte order", le, le)}
+	}
+	c.order = f.ByteOrder
+	c.v1 = f.Version == 1
+
+	nTensorsAt := c.off
+	nTensors, err := c.count("tensor count")
+	if err != nil {
+		return nil, err
+	}
+	nKVsAt := c.off
+	nKVs, err := c.count("metadata count")
+	if err != nil {
+		return nil, err
+	}
+	// Least sizes: a key is a length and a type; a tensor info is a name
+	// length, n_dims, type and offset.
+	if err := c.checkCount(nKVs, c.countSize()+4, "metadata count", nKVsAt); err != nil {
+		return nil, err
+	}
+	if nKVs > maxKVs {
+		return nil, &FormatError{Offset: nKVsAt, TensorIndex: -1, Err: detail(ErrTooLarge, "metadata count %d exceeds the limit of %d", nKVs, maxKVs)}
+	}
+	if err := c.checkCount(nTensors, c.countSize()+4+4+8, "tensor count", nTensorsAt); err != nil {
+		return nil, err
+	}
+	if nTensors > maxTensors {
+		return nil, &FormatError{Offset: nTensorsAt, TensorIndex: -1, Err: detail(ErrTooLarge, "tensor count %d exceeds the limit of %d", nTensors, maxTensors)}
+	}
+
+	if f.Metadata, err = p.metadata(int(nKVs)); err != nil {
+		return nil, err
+	}
+	if err := f.applyAlignment(); err != nil {
+		return nil, err
+	}
+	split, err := f.Split()
+	if err != nil {
+		return nil, err
+	}
+	if f.Tensors, err = p.tensorInfos(int(nTensors), split.No); err != nil {
+		return nil, err
+	}
+	f.HeaderSize = uint64(c.off)
+	// pad = (A - off%A) % A; cannot overflow: off < 2^30, A <= 2^31.
+	f.DataOffset = f.HeaderSize + (f.Alignment-f.HeaderSize%f.Alignment)%f.Alignment
+	if err := f.layout(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// metadata reads n key-value pairs, rejecting bad and duplicate keys.
+func (p *parser) metadata(n int) (*Metadata, error) {
+	m := &Metadata{kvs: make([]KV, n), index: make(map[string]int, n)}
+	for i := range m.kvs {
+		p.key = ""
+		at := p.c.off
+		key, err := p.c.str("key")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkKey(key); err != nil {
+			return nil, &FormatError{Offset: at, Key: key, TensorIndex: -1, Err: err}
+		}
+		if _, dup := m.index[key]; dup {
+			return nil, &FormatError{Offset: at, Key: key, TensorIndex: -1, Err: detail(ErrDuplicate, "duplicate metadata key")}
+		}
+		p.key = key
+		t, err := p.valueType("value type")
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.value(t, 0)
+		if err != nil {
+			return nil, err
+		}
+		m.kvs[i] = KV{Key: key, Value: v}
+		m.index[key] = i
+	}
+	p.key = ""
+	return m, nil
+}
+
+// applyAlignment honours general.alignment: a uint32, non-zero power of two.
+func (f *File) applyAlignment() error {
+	v, ok := f.Metadata.Get(alignmentKey)
+	if !ok {
+		return nil
+	}
+	if v.typ != ValueUint32 {
+		return &FormatError{Offset: -1, Key: alignmentKey, TensorIndex: -1,
+			Err: detail(ErrAlignment, "alignment is a %s; GGUF requires a uint32", v.describe())}
+	}
+	if v.bits == 0 || bits.OnesCount64(v.bits) != 1 {
+		return &FormatError{Offset: -1, Key: alignmentKey, TensorIndex: -1,
+			Err: detail(ErrAlignment, "alignment %d is not a non-zero power of two", v.bits)}
+	}
+	f.Alignment = v.bits
+	return nil
+}
+
+// tensorInfos reads n tensor info records. Names and dims are checked here;
+// offsets against the layout later.
+func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
+	c := p.c
+	infos := make([]TensorInfo, n)
+	ptrs := make([]*TensorInfo, n)
+	dimSlab := make([]uint64, 0, n*maxDims)
+	for i := range infos {
+		t := &infos[i]
+		t.Index, t.Shard = i, shard
+		ptrs[i] = t
+		at := c.off
+		name, err := c.str("tensor name")
+		if err != nil {
+			return nil, tensorErr(err, i, "")
+		}
+		t.Name = name
+		if err := checkName(name); err != nil {
+			return nil, &FormatError{Offset: at, Tensor: name, TensorIndex: i, Err: err}
+		}
+		at = c.off
+		nd, err := c.u32("n_dims")
+		if err != nil {
+			return nil, tensorErr(err, i, name)
+		}
+		if nd > maxDims {
+			return nil, &FormatError{Offset: at, Tensor: name, TensorIndex: i, Err: detail(ErrDims, "n_dims %d exceeds %d", nd, maxDims)}
+		}
+		start := len(dimSlab)
+		for d := 0; d < int(nd); d++ {
+			at = c.off
+			var x uint64
+			if c.v1 {
+				var x32 uint32
+				x32, err = c.u32("dim")
+				x = uint64(x32)
+			} else {
+				x, err = c.u64("dim")
+			}
+			if err != nil {
+				return nil, tensorErr(err, i, name)
+			}
+			if x == 0 || x > 1<<63-1 {
+				return nil, &FormatError{Offset: at, Tensor: name, TensorIndex: i,
+					Err: detail(ErrDims, "dim %d is %d (must be 1 to 2^63-1)", d, x)}
+			}
+			dimSlab = append(dimSlab, x)
+		}
+		t.Dims = dimSlab[start:len(dimSlab):len(dimSlab)]
+		at = c.off
+		typ, err := c.u32("type")
+		if err != nil {
+			return nil, tensorErr(err, i, name)
+		}
+		t.Type = Type(typ)
+		if err := checkElements(t.Dims); err != nil {
+			return nil, &FormatError{Offset: at, Tensor: name, TensorIndex: i, Err: err}
+		}
+		if t.Type.Known() {
+			size, err := ByteSize(t.Type, t.Dims)
+			if err != nil {
+				return nil, &FormatError{Offset: at, Tensor: name, TensorIndex: i, Err: err}
+			}
+			t.Size = size
+		}
+		t.offsetAt = c.off
+		if t.Offset, err = c.u64("offset"); err != nil {
+			return nil, tensorErr(err, i, name)
+		}
+	}
+	return ptrs, nil
+}
+
+// tensorErr attaches a tensor to a cursor error.
+func tensorErr(err error, i int, name string) error {
+	if fe, ok := err.(*FormatError); ok {
+		fe.TensorIndex, fe.Tensor = i, name
+	}
+	return err
+}
+
+// checkElements fails when the element count overflows int64.
+func checkElements(dims []uint64) error {
+	n := uint64(1)
+	for i, d := range dims {
+		hi, lo := bits.Mul64(n, d)
+		if hi != 0 || lo > 1<<63-1 {
+			return detail(ErrOverflow, "element count overflows int64 at dim %d", i)
+		}
+		n = lo
+	}
+	return nil
+}
