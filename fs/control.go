@@ -1,0 +1,116 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"syscall"
+	"time"
+
+	"github.com/ggufs/ggufs/cache"
+)
+
+// load makes t resident (user.ggufs.load).
+func (r *Root) load(ctx context.Context, t *tensorEntry) syscall.Errno {
+	// Like a read, an interrupted setfattr must not cancel a shared upload.
+	err := r.cfg.Cache.LoadAll(context.WithoutCancel(ctx), []string{t.info.Name}, nil)
+	return toErrno(r.log, "load", t.info.Name, err)
+}
+
+// evictWait bounds how long user.ggufs.evict waits for the kernel to drop
+// the tensor's cached pages; the drop itself runs on its own goroutine.
+const evictWait = 5 * time.Second
+
+// releaseWait bounds how long user.ggufs.evict waits for pins to go: the
+// kernel sends a file's release after close(2) has returned, so a tensor
+// read by `cat` just before is briefly still pinned.
+const releaseWait = 500 * time.Millisecond
+
+// evict drops t from the device (user.ggufs.evict) and from the kernel's
+// page cache, so that the next read uploads again.
+func (r *Root) evict(t *tensorEntry) syscall.Errno {
+	deadline := time.Now().Add(releaseWait)
+	for {
+		err := r.cfg.Cache.Evict(t.info.Name)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, cache.ErrPinned) || time.Now().After(deadline) {
+			return toErrno(r.log, "evict", t.info.Name, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-r.inval.invalidate(t):
+	case <-time.After(evictWait):
+	}
+	return 0
+}
+
+// OnEvict is the cache's eviction callback (cache.Options.OnEvict): it drops
+// the kernel's cached pages of the tensor. It may be called with the cache's
+// locks held and from inside a FUSE request, so it only starts the work.
+// A nil Root ignores the call, so the callback can be wired before New.
+func (r *Root) OnEvict(name string) {
+	if r == nil {
+		return
+	}
+	if t, ok := r.byName[name]; ok {
+		r.inval.invalidate(t)
+	}
+}
+
+// writeMetadataJSON renders metadata.json: one object, keys in file order.
+func (r *Root) writeMetadataJSON(w io.Writer) error {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	i := 0
+	for key, v := range r.cfg.Model.Metadata.All() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		i++
+		k, err := json.Marshal(key)
+		if err != nil {
+			return err
+		}
+		val, err := v.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := out.WriteTo(w)
+	return err
+}
+
+// stats is stats.json's content.
+type stats struct {
+	Device  string `json:"device"`
+	Tensors int    `json:"tensors"`
+	Cache   any    `json:"cache"`
+	Backend any    `json:"backend,omitempty"`
+}
+
+func (r *Root) statsJSON() []byte {
+	s := stats{Device: r.cfg.Device, Tensors: len(r.tensors), Cache: r.cfg.Cache.Stats()}
+	if r.cfg.BackendStats != nil {
+		s.Backend = r.cfg.BackendStats()
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		r.log.Printf("fs: stats.json: %v", err)
+		return []byte("{}\n")
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,221 @@
+// Package fs serves a GGUF model as a read-only FUSE filesystem (go-fuse's
+// node API):
+//
+//	metadata/<key>          one file per metadata key (scalar "text\n", arrays one element a line)
+//	metadata.json           all metadata, in file order
+//	tensors/<name>/         one directory per tensor, with extended attributes
+//	  data                  the tensor's bytes, served from the device copy
+//	  data.npy              numpy header + bytes (f32, f16, f64, i8, i16, i32, i64 only)
+//	  shape dtype status    text mirrors of the attributes
+//	stats.json              cache and device counters
+//
+// The tree is immutable and built once when mounted. Reading data makes the
+// tensor resident through the cache; an open data file pins it; when the
+// cache evicts a tensor the kernel's cached pages of it are dropped.
+package fs
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ggufs/ggufs/cache"
+	"github.com/ggufs/ggufs/gguf"
+)
+
+// Config is what a Root serves.
+type Config struct {
+	Model *gguf.Model
+	Cache *cache.Cache
+	// Device names the device in user.ggufs.device and stats.json ("cuda:0").
+	Device string
+	// BackendStats, when set, adds the device backend's counters to stats.json.
+	BackendStats func() any
+	// Logger receives errors that have no better place than EIO (nil: log.Default()).
+	Logger *log.Logger
+}
+
+// Root is the filesystem's root directory.
+type Root struct {
+	fusefs.Inode
+	dirOps
+
+	cfg     Config
+	log     *log.Logger
+	owner   fuse.Owner
+	mtime   time.Time
+	tensors []*tensorEntry          // file order, valid names only
+	byName  map[string]*tensorEntry // immutable after New
+	meta    []metaEntry
+	inval   invalidator
+}
+
+var _ = (fusefs.NodeOnAdder)((*Root)(nil))
+var _ = (fusefs.NodeGetattrer)((*Root)(nil))
+
+// tensorEntry is what the tree knows of one tensor: computed once in New and
+// read without locks afterwards.
+type tensorEntry struct {
+	info   *gguf.TensorInfo
+	shape  string // ggml order, comma separated
+	dtype  string
+	npy    []byte       // .npy header, nil when numpy has no such type
+	inodes cachedInodes // data and data.npy, for kernel cache invalidation
+}
+
+type metaEntry struct {
+	name  string
+	value gguf.Value
+}
+
+// New prepares the tree for cfg.Model. It does no I/O beyond a stat of the
+// first shard (for the times every node reports).
+func New(cfg Config) (*Root, error) {
+	if cfg.Model == nil || len(cfg.Model.Shards) == 0 || cfg.Cache == nil {
+		return nil, fmt.Errorf("fs: a model and a cache are required")
+	}
+	r := &Root{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		owner:  fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
+		byName: make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
+	}
+	if r.log == nil {
+		r.log = log.Default()
+	}
+	if st, err := os.Stat(cfg.Model.Shards[0].Path); err == nil {
+		r.mtime = st.ModTime()
+	}
+	for _, t := range cfg.Model.Tensors {
+		if !validName(t.Name) {
+			r.log.Printf("fs: tensor %d: name %q cannot be a directory entry; not shown", t.Index, t.Name)
+			continue
+		}
+		if _, dup := r.byName[t.Name]; dup {
+			r.log.Printf("fs: tensor %d: duplicate name %q; not shown", t.Index, t.Name)
+			continue
+		}
+		e := &tensorEntry{info: t, shape: joinDims(t.Dims), dtype: t.Type.String()}
+		if t.Shard >= 0 && t.Shard < len(cfg.Model.Shards) {
+			e.npy, _ = npyHeader(t.Type, t.Dims, byteOrder(cfg.Model.Shards[t.Shard]))
+		}
+		r.tensors = append(r.tensors, e)
+		r.byName[t.Name] = e
+	}
+	seen := make(map[string]bool)
+	for key, v := range cfg.Model.Metadata.All() {
+		if !validName(key) || seen[key] {
+			r.log.Printf("fs: metadata key %q cannot be a file name; only in metadata.json", key)
+			continue
+		}
+		seen[key] = true
+		r.meta = append(r.meta, metaEntry{name: key, value: v})
+	}
+	return r, nil
+}
+
+func byteOrder(f *gguf.File) binary.ByteOrder {
+	if f.ByteOrder == nil {
+		return binary.LittleEndian
+	}
+	return f.ByteOrder
+}
+
+func joinDims(dims []uint64) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.FormatUint(d, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// OnAdd builds the whole tree: every node is persistent, so lookups and
+// listings are answered from memory.
+func (r *Root) OnAdd(ctx context.Context) {
+	dir := func(parent *fusefs.Inode, name string, node fusefs.InodeEmbedder) *fusefs.Inode {
+		ch := parent.NewPersistentInode(ctx, node, fusefs.StableAttr{Mode: syscall.S_IFDIR})
+		parent.AddChild(name, ch, false)
+		return ch
+	}
+	file := func(parent *fusefs.Inode, name string, node fusefs.InodeEmbedder) *fusefs.Inode {
+		ch := parent.NewPersistentInode(ctx, node, fusefs.StableAttr{Mode: syscall.S_IFREG})
+		parent.AddChild(name, ch, false)
+		return ch
+	}
+
+	meta := dir(&r.Inode, "metadata", &plainDir{root: r})
+	for _, m := range r.meta {
+		file(meta, m.name, newTextFile(r, "metadata/"+m.name, m.value.WriteText))
+	}
+	file(&r.Inode, "metadata.json", newTextFile(r, "metadata.json", r.writeMetadataJSON))
+	file(&r.Inode, "stats.json", &liveFile{root: r, render: r.statsJSON})
+
+	tensors := dir(&r.Inode, "tensors", &plainDir{root: r})
+	for _, t := range r.tensors {
+		x := tensorXattrs{root: r, tensor: t}
+		td := dir(tensors, t.info.Name, &tensorDir{plainDir: plainDir{root: r}, tensorXattrs: x})
+		t.inodes.data.Store(file(td, "data", &dataFile{tensorXattrs: x}))
+		if t.npy != nil {
+			t.inodes.npy.Store(file(td, "data.npy", &dataFile{tensorXattrs: x, header: t.npy}))
+		}
+		file(td, "shape", newTextFile(r, "shape", constText(t.shape+"\n")))
+		file(td, "dtype", newTextFile(r, "dtype", constText(t.dtype+"\n")))
+		file(td, "status", &liveFile{root: r, render: func() []byte { return []byte(r.status(t) + "\n") }})
+	}
+}
+
+func (r *Root) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	r.dirAttr(&out.Attr)
+	return 0
+}
+
+// Tensor reports whether the tree serves a tensor of that name.
+func (r *Root) Tensor(name string) bool {
+	_, ok := r.byName[name]
+	return ok
+}
+
+// status is the text of user.ggufs.status and the status file. A tensor
+// that can never be uploaded says why from the start.
+func (r *Root) status(t *tensorEntry) string {
+	s := r.cfg.Cache.Status(t.info.Name)
+	if s.State == cache.Unloaded {
+		if err := t.info.Uploadable(); err != nil {
+			return "error: " + err.Error()
+		}
+	}
+	return s.String()
+}
+
+// shardPath names the file holding t's data.
+func (r *Root) shardPath(t *tensorEntry) string {
+	if s := t.info.Shard; s >= 0 && s < len(r.cfg.Model.Shards) {
+		return r.cfg.Model.Shards[s].Path
+	}
+	return ""
+}
+
+// dirAttr fills a directory's attributes: read and search for all (the
+// kernel keeps other users out unless mounted with allow_other).
+func (r *Root) dirAttr(a *fuse.Attr) {
+	r.fileAttr(a, 0, 0o555)
+	a.Nlink = 2
+}
+
+// fileAttr fills the attributes every node shares: owner and times.
+func (r *Root) fileAttr(a *fuse.Attr, size uint64, mode uint32) {
+	a.Mode = mode
+	a.Size = size
+	a.Nlink = 1
+	a.Owner = r.owner
+	a.SetTimes(&r.mtime, &r.mtime, &r.mtime)
+}

@@ -1,0 +1,135 @@
+package fs
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// The extended attributes of a tensor directory and its data files.
+const (
+	xattrPrefix = "user.ggufs."
+	xattrShape  = xattrPrefix + "shape"  // ggml order, ne0 first, comma separated
+	xattrDtype  = xattrPrefix + "dtype"  // ggml type name, "q4_K"
+	xattrStatus = xattrPrefix + "status" // unloaded, loading, resident, evicted, error: <reason>
+	xattrNbytes = xattrPrefix + "nbytes" // data size in bytes
+	xattrOffset = xattrPrefix + "offset" // absolute offset of the data in its file
+	xattrDevice = xattrPrefix + "device" // "cuda:0", "hip:1", "host"
+	xattrShard  = xattrPrefix + "shard"  // file holding the data (a split model's shard)
+
+	// Control names: write-only, not listed.
+	xattrLoad  = xattrPrefix + "load"  // any of "", "1": make the tensor resident
+	xattrEvict = xattrPrefix + "evict" // any of "", "1": drop it from the device
+)
+
+// xattrNames is what listxattr returns, in this order.
+var xattrNames = []string{xattrShape, xattrDtype, xattrStatus, xattrNbytes, xattrOffset, xattrDevice, xattrShard}
+
+// xattrList is xattrNames in listxattr's wire form (each name NUL-terminated).
+var xattrList = func() []byte {
+	var b []byte
+	for _, n := range xattrNames {
+		b = append(append(b, n...), 0)
+	}
+	return b
+}()
+
+// xattrReply implements the getxattr/listxattr size contract for value: an
+// empty dest asks for the size; a dest too small gets ERANGE and the size
+// (go-fuse turns ERANGE into success for the size query).
+func xattrReply(dest, value []byte) (uint32, syscall.Errno) {
+	if len(dest) < len(value) {
+		return uint32(len(value)), syscall.ERANGE
+	}
+	return uint32(copy(dest, value)), 0
+}
+
+// tensorXattrs gives a node the tensor's extended attributes; tensor
+// directories and data files embed it.
+type tensorXattrs struct {
+	root   *Root
+	tensor *tensorEntry
+}
+
+// value returns the text of a readable attribute, or false for any other name.
+func (x *tensorXattrs) value(attr string) (string, bool) {
+	t := x.tensor
+	switch attr {
+	case xattrShape:
+		return t.shape, true
+	case xattrDtype:
+		return t.dtype, true
+	case xattrStatus:
+		return x.root.status(t), true
+	case xattrNbytes:
+		return strconv.FormatUint(t.info.Size, 10), true
+	case xattrOffset:
+		return strconv.FormatUint(t.info.FileOffset, 10), true
+	case xattrDevice:
+		return x.root.cfg.Device, true
+	case xattrShard:
+		return x.root.shardPath(t), true
+	}
+	return "", false
+}
+
+func (x *tensorXattrs) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	v, ok := x.value(attr)
+	if !ok {
+		return 0, syscall.ENODATA
+	}
+	return xattrReply(dest, []byte(v))
+}
+
+func (x *tensorXattrs) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	return xattrReply(dest, xattrList)
+}
+
+// Setxattr runs the control commands. Loading waits for the upload and
+// evicting waits for the kernel to drop its cached pages, so that what the
+// caller reads next reflects the command.
+func (x *tensorXattrs) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	if attr != xattrLoad && attr != xattrEvict {
+		if _, ok := x.value(attr); ok {
+			return syscall.EPERM // read-only attribute
+		}
+		return syscall.ENOTSUP // we store no arbitrary attributes
+	}
+	if !x.root.mayControl(ctx) {
+		return syscall.EPERM
+	}
+	if !isTrue(data) {
+		return syscall.EINVAL
+	}
+	if attr == xattrLoad {
+		return x.root.load(ctx, x.tensor)
+	}
+	return x.root.evict(x.tensor)
+}
+
+func (x *tensorXattrs) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	if _, ok := x.value(attr); ok || attr == xattrLoad || attr == xattrEvict {
+		return syscall.EPERM
+	}
+	return syscall.ENODATA
+}
+
+// isTrue accepts the values a control attribute may carry: nothing, or "1"
+// (setfattr -n NAME sends an empty value; -v 1 sends "1").
+func isTrue(v []byte) bool {
+	s := strings.TrimSuffix(string(v), "\n")
+	return s == "" || s == "1"
+}
+
+// mayControl reports whether the caller may run control commands: the
+// mounting user or root. With --allow-other others may read, not evict.
+func (r *Root) mayControl(ctx context.Context) bool {
+	caller, ok := fuse.FromContext(ctx)
+	if !ok {
+		return true // not from the kernel (a direct call in a test)
+	}
+	return caller.Uid == 0 || caller.Uid == r.owner.Uid
+}
