@@ -30,7 +30,7 @@ type preset struct {
 // configurations (llama 2 7B; llama 3 8B and 70B, whose attention uses 8
 // key-value heads and whose vocabulary has 128256 tokens).
 var presets = []preset{
-	{name: "tiny", about: "a 2-layer llama-shaped model, 512-token vocabulary, ~1.5 MB at q8_0: fast for tests",
+	{name: "tiny", about: "a 2-layer llama-shaped model, 512-token vocabulary, ~2 MB at q8_0: fast for tests",
 		llama: &llamaShape{name: "tiny llama", layers: 2, hidden: 256, ffn: 768, heads: 4, kvHeads: 2, vocab: 512,
 			context: 512, ropeBase: 10000, rmsEps: 1e-5, tokenizer: "llama", matrixType: gguf.TypeQ8_0}},
 	{name: "llama-7b", about: "llama 2 7B: 32 layers, 4096 hidden, 11008 ffn, 32000-token vocabulary, 291 tensors (3.6 GiB at q4_K)",

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// writeInspectText renders the report for people: a header summary, the
+// metadata (long arrays summarized by type, length and first elements), the
+// tensor table and totals by dtype.
+func writeInspectText(out io.Writer, r *inspectReport) error {
+	w := bufio.NewWriter(out)
+	fmt.Fprintf(w, "%s: GGUF v%d, %s-endian, alignment %d, %s (%d bytes)\n",
+		r.Path, r.Version, r.ByteOrder, r.Alignment, bytesText(uint64(r.FileSize)), r.FileSize)
+	fmt.Fprintf(w, "data section at byte %d; %d metadata keys; %d tensors, %s elements, %s of data\n",
+		r.DataOffset, len(r.Metadata), r.Total.Tensors, groupDigits(r.Total.Elements), bytesText(r.Total.NBytes))
+	if len(r.Shards) > 1 {
+		fmt.Fprintf(w, "\nshards (%d)\n", len(r.Shards))
+		for _, s := range r.Shards {
+			fmt.Fprintf(w, "  %d  %s  v%d %s-endian, %d tensors, %s\n",
+				s.Index, s.Path, s.Version, s.ByteOrder, s.Tensors, bytesText(uint64(s.FileSize)))
+		}
+	}
+
+	fmt.Fprintf(w, "\nmetadata (%d keys)\n", len(r.Metadata))
+	keyW := 0
+	for _, kv := range r.Metadata {
+		keyW = max(keyW, len(kv.Key))
+	}
+	for _, kv := range r.Metadata {
+		fmt.Fprintf(w, "  %-*s  %-7s  %s\n", keyW, kv.Key, kv.Type, oneLine(kv.value.Summary()))
+	}
+
+	writeTensorTable(w, r)
+
+	fmt.Fprintf(w, "\ntotals by dtype\n")
+	rows := [][]string{{"dtype", "tensors", "elements", "bytes", ""}}
+	for _, t := range append(r.Totals, inspectTotal{Type: "all", Tensors: r.Total.Tensors, Elements: r.Total.Elements, NBytes: r.Total.NBytes}) {
+		rows = append(rows, []string{t.Type, strconv.Itoa(t.Tensors), groupDigits(t.Elements), groupDigits(t.NBytes), bytesText(t.NBytes)})
+	}
+	writeColumns(w, rows, []bool{false, true, true, true, true})
+	if r.UnknownTensors > 0 {
+		fmt.Fprintf(w, "\n! %d tensor(s) of a type without a known layout: their size is taken from the file's layout, and they cannot be uploaded\n", r.UnknownTensors)
+	}
+	return w.Flush()
+}
+
+func writeTensorTable(w io.Writer, r *inspectReport) {
+	fmt.Fprintf(w, "\ntensors (%d; shape in ggml order, ne0 first; offset is the absolute byte offset in the file)\n", len(r.Tensors))
+	header := []string{"#", "name", "dtype", "shape", "offset", "nbytes", ""}
+	right := []bool{true, false, false, false, true, true, false}
+	if len(r.Shards) > 1 {
+		header = append([]string{"shard"}, header...)
+		right = append([]bool{true}, right...)
+	}
+	rows := [][]string{header}
+	for _, t := range r.Tensors {
+		flag := ""
+		if !t.Known {
+			flag = "! unknown type"
+		}
+		row := []string{strconv.Itoa(t.Index), t.Name, t.Type, dimsText(t.Dims), strconv.FormatUint(t.FileOffset, 10), strconv.FormatUint(t.NBytes, 10), flag}
+		if len(r.Shards) > 1 {
+			row = append([]string{strconv.Itoa(t.Shard)}, row...)
+		}
+		rows = append(rows, row)
+	}
+	writeColumns(w, rows, right)
+}
+
+// writeColumns prints rows as aligned columns, two spaces apart, indented.
+func writeColumns(w io.Writer, rows [][]string, right []bool) {
+	widths := make([]int, len(right))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		b.WriteString(" ")
+		for i, c := range row {
+			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
+			b.WriteString(" ")
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			if right[i] {
+				b.WriteString(pad + c)
+			} else if i < len(row)-1 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+func dimsText(dims []uint64) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.FormatUint(d, 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// groupDigits writes n with thousands separators: 6738415616 → 6,738,415,616.
+func groupDigits(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// oneLine keeps a summary on its line: control characters become escapes.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '�'
+		}
+		return r
+	}, s)
+}
