@@ -163,7 +163,7 @@ func loadRuntime(fl *flavor, explicit string) (rt *runtimeAPI, tried []string, e
 		}
 		return rt, tried, nil
 	}
-	return nil, tried, fmt.Errorf("%w: %s runtime (tried %s): %w", ErrLibraryNotFound, fl.kind,
+	return nil, tried, fmt.Errorf("%w: %s (tried %s): %w", ErrLibraryNotFound, fl.kind,
 		strings.Join(tried, ", "), lastErr(errs))
 }
 
