@@ -12,7 +12,12 @@ import (
 // Open maps the file read-only (falling back to pread when mapping fails,
 // see MapError) and parses it. The header is parsed with pread, not through
 // the mapping, so a file truncated during parsing is an error, not a fault.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return open(path, mapFile) }
+
+// mapper maps a file's size bytes, or says why not.
+type mapper func(osf *os.File, size int64) (mmap.MMap, error)
+
+func open(path string, mapFn mapper) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
@@ -38,7 +43,7 @@ func Open(path string) (*File, error) {
 	f.Path = path
 	f.ra = osf
 	f.osFile = osf
-	f.mapping, f.mapErr = mapFile(osf, st.Size())
+	f.mapping, f.mapErr = mapFn(osf, st.Size())
 	return f, nil
 }
 
