@@ -92,8 +92,15 @@ func rtData(i int, n uint64) []byte {
 	return b
 }
 
+// rtT is what the round-trip helpers need of *testing.T and *rapid.T.
+type rtT interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // rtWrite writes md and specs with data from rtData and returns the file.
-func rtWrite(t testing.TB, md []KV, specs []TensorSpec, opts WriterOptions) []byte {
+func rtWrite(t rtT, md []KV, specs []TensorSpec, opts WriterOptions) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, md, specs, opts)
@@ -115,7 +122,7 @@ func rtWrite(t testing.TB, md []KV, specs []TensorSpec, opts WriterOptions) []by
 }
 
 // rtCheck parses file and compares it with what was written.
-func rtCheck(t *testing.T, file []byte, md []KV, specs []TensorSpec, opts WriterOptions, align uint64) {
+func rtCheck(t rtT, file []byte, md []KV, specs []TensorSpec, opts WriterOptions, align uint64) {
 	t.Helper()
 	f, err := NewReader(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
