@@ -166,6 +166,9 @@ func writerCheckKeys(md []KV) error {
 			return fmt.Errorf("gguf: writer: metadata entry %d: %w: key %q appears twice", i, ErrDuplicate, kv.Key)
 		}
 		seen[kv.Key] = struct{}{}
+		if err := checkKey(kv.Key); err != nil {
+			return fmt.Errorf("gguf: writer: metadata entry %d: %w", i, err)
+		}
 		if err := writerCheckValue(kv.Value, 0); err != nil {
 			return fmt.Errorf("gguf: writer: key %q: %w", kv.Key, err)
 		}
@@ -174,7 +177,7 @@ func writerCheckKeys(md []KV) error {
 }
 
 // writerCheckValue rejects values that cannot be encoded: unknown types,
-// and arrays nested deeper than a reader would accept.
+// and arrays nested deeper than the reader accepts (maxArrayDepth levels).
 func writerCheckValue(v Value, depth int) error {
 	if !v.Type().Valid() {
 		return fmt.Errorf("%w: %s", ErrValueType, v.Type())
@@ -182,8 +185,8 @@ func writerCheckValue(v Value, depth int) error {
 	if v.Type() != ValueArray {
 		return nil
 	}
-	if depth >= writerMaxNesting {
-		return fmt.Errorf("%w: more than %d levels", ErrNesting, writerMaxNesting)
+	if depth >= maxArrayDepth {
+		return fmt.Errorf("%w: more than %d levels", ErrNesting, maxArrayDepth)
 	}
 	if !v.ElemType().Valid() {
 		return fmt.Errorf("%w: array of %s", ErrValueType, v.ElemType())
@@ -203,16 +206,13 @@ func writerCheckValue(v Value, depth int) error {
 	return nil
 }
 
-// writerMaxNesting bounds arrays of arrays, as readers do to bound recursion.
-const writerMaxNesting = 8
-
 // layout validates the tensor specs and assigns offsets and sizes.
 func (w *Writer) layout(specs []TensorSpec) error {
 	w.tensors = make([]TensorInfo, len(specs))
 	seen := make(map[string]struct{}, len(specs))
 	var off uint64
 	for i, s := range specs {
-		if err := writerCheckName(s.Name); err != nil {
+		if err := checkName(s.Name); err != nil { // the reader's rules, so what is written can be read
 			return fmt.Errorf("gguf: writer: tensor %d: %w", i, err)
 		}
 		if _, dup := seen[s.Name]; dup {
@@ -266,31 +266,6 @@ func writerTensorSize(s TensorSpec) (uint64, error) {
 		return 0, fmt.Errorf("%w: Size %d, but %s %v takes %d bytes", ErrWriteSize, s.Size, s.Type, s.Dims, size)
 	}
 	return size, nil
-}
-
-// writerCheckName applies the rules a reader applies to tensor names: they
-// become directory names, so they must be valid UTF-8, non-empty, at most
-// 64 bytes, without '/' or NUL, and not "." or "..".
-func writerCheckName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: empty tensor name", ErrBadName)
-	case len(name) > maxNameBytes:
-		return fmt.Errorf("%w: %q is %d bytes (at most %d)", ErrBadName, name, len(name), maxNameBytes)
-	case name == "." || name == "..":
-		return fmt.Errorf("%w: %q", ErrBadName, name)
-	}
-	for i, r := range name {
-		if r == '/' || r == 0 || r == 0xFFFD && !validRuneAt(name, i) {
-			return fmt.Errorf("%w: %q has '/', NUL or invalid UTF-8 at byte %d", ErrBadName, name, i)
-		}
-	}
-	return nil
-}
-
-// validRuneAt tells a real U+FFFD in s at i from the one range yields for invalid UTF-8.
-func validRuneAt(s string, i int) bool {
-	return len(s)-i >= 3 && s[i] == 0xEF && s[i+1] == 0xBF && s[i+2] == 0xBD
 }
 
 func addU64(a, b uint64) (uint64, bool) {

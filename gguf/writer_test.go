@@ -284,3 +284,37 @@ func TestWriterHoleThenData(t *testing.T) {
 		t.Errorf("data tensor = %v, %v", got, err)
 	}
 }
+
+func TestWriterRejectsBadKeysAndNesting(t *testing.T) {
+	deep := NewUint8Array(nil)
+	for i := 0; i < maxArrayDepth; i++ {
+		next, err := NewArray(ValueArray, []Value{deep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deep = next
+	}
+	cases := []struct {
+		name string
+		md   []KV
+		want error
+	}{
+		{"empty key", []KV{{"", NewUint8(1)}}, ErrBadName},
+		{"slash in key", []KV{{"a/b", NewUint8(1)}}, ErrBadName},
+		{"invalid UTF-8 key", []KV{{"k\xfe", NewUint8(1)}}, ErrBadName},
+		{"too deep", []KV{{"deep", deep}}, ErrNesting},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := NewWriter(io.Discard, c.md, nil, WriterOptions{}); !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	// One level less is what the reader accepts, so the Writer writes it.
+	inner, _ := deep.Index(0)
+	file := rtWrite(t, []KV{{"deep", inner}}, nil, WriterOptions{})
+	if _, err := NewReader(bytes.NewReader(file), int64(len(file))); err != nil {
+		t.Fatalf("reader refuses the deepest nesting the Writer writes: %v", err)
+	}
+}
