@@ -1,0 +1,57 @@
+package synth
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/ggufs/ggufs/gguf"
+)
+
+func BenchmarkFill(b *testing.B) {
+	buf := make([]byte, 4<<20)
+	s := newStream(1, 0, gguf.TypeQ4_K, binary.LittleEndian)
+	b.SetBytes(int64(len(buf)))
+	for i := 0; i < b.N; i++ {
+		s.fill(buf, uint64(i)*uint64(len(buf)))
+	}
+}
+
+// The stream is positional: any range equals the same range of a
+// sequential fill, whatever the alignment of its start.
+func TestFillAtAnyOffset(t *testing.T) {
+	s := newStream(3, 5, gguf.TypeF16, binary.LittleEndian)
+	whole := make([]byte, 1000)
+	s.fill(whole, 0)
+	for _, r := range [][2]int{{0, 1}, {1, 9}, {7, 8}, {13, 500}, {999, 1}, {8, 992}} {
+		part := make([]byte, r[1])
+		s.fill(part, uint64(r[0]))
+		if string(part) != string(whole[r[0]:r[0]+r[1]]) {
+			t.Errorf("fill at %d, %d bytes differs from the sequential fill", r[0], r[1])
+		}
+	}
+}
+
+func TestFloatDataIsFinite(t *testing.T) {
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		buf := make([]byte, 1<<16)
+		newStream(1, 0, gguf.TypeF32, order).fill(buf, 0)
+		for i := 0; i < len(buf); i += 4 {
+			if f := math.Float32frombits(order.Uint32(buf[i:])); math.IsNaN(float64(f)) || math.Abs(float64(f)) >= 2 {
+				t.Fatalf("%v f32 element %d = %v, want finite below 2", order, i/4, f)
+			}
+		}
+		newStream(1, 0, gguf.TypeF16, order).fill(buf, 0)
+		for i := 0; i < len(buf); i += 2 {
+			if h := order.Uint16(buf[i:]); h&0x7C00 == 0x7C00 {
+				t.Fatalf("%v f16 element %d = %#04x is Inf or NaN", order, i/2, h)
+			}
+		}
+		newStream(1, 0, gguf.TypeBF16, order).fill(buf, 0)
+		for i := 0; i < len(buf); i += 2 {
+			if h := order.Uint16(buf[i:]); h&0x7F80 == 0x7F80 {
+				t.Fatalf("%v bf16 element %d = %#04x is Inf or NaN", order, i/2, h)
+			}
+		}
+	}
+}
