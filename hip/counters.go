@@ -57,6 +57,13 @@ func (c *counters) uploaded(entries int, n uint64) {
 	c.mu.Unlock()
 }
 
+// spent adds time to one of the CPU-time counters.
+func (c *counters) spent(field *int64, d int64) {
+	c.mu.Lock()
+	*field += d
+	c.mu.Unlock()
+}
+
 func (c *counters) download(n uint64) {
 	c.mu.Lock()
 	c.s.Downloads++

@@ -10,4 +10,9 @@ type Stats struct {
 	Downloads        int64             `json:"downloads"`
 	DownloadedBytes  uint64            `json:"downloaded_bytes"`
 	PathBytes        map[string]uint64 `json:"path_bytes"` // bytes uploaded by each path ("register", "staged", "plain", "host")
+	// Time spent, summed over threads, pinning and unpinning source chunks
+	// and copying sources into staging buffers: where an upload's CPU goes.
+	RegisterNanos   int64 `json:"register_nanos"`
+	UnregisterNanos int64 `json:"unregister_nanos"`
+	FillNanos       int64 `json:"fill_nanos"`
 }

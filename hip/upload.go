@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // segment is one contiguous host-to-device copy.
@@ -237,7 +238,13 @@ func (g *GPU) submitRegistered(ctx context.Context, p *pools, seg segment) (subm
 	}
 	addr := addressOf(seg.src)
 	n := uint64(len(seg.src))
-	if err := g.rt.check("HostRegister", g.rt.hostRegister(addr, n, g.rt.fl.registerReadOnly)); err != nil {
+	if g.cfg.Populate {
+		populate(seg.src)
+	}
+	t0 := time.Now()
+	code := g.rt.hostRegister(addr, n, g.rt.fl.registerReadOnly)
+	g.stats.spent(&g.stats.s.RegisterNanos, int64(time.Since(t0)))
+	if err := g.rt.check("HostRegister", code); err != nil {
 		p.register <- s
 		return submitted{}, fmt.Errorf("%w: %w", errRegisterFailed, err)
 	}
@@ -264,13 +271,18 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 		return submitted{}, err
 	}
 	var filled uint64
+	t0 := time.Now()
 	for _, seg := range segs {
+		if g.cfg.Populate && len(seg.src) >= populateMin {
+			populate(seg.src)
+		}
 		if _, err := copyFromSource(s.buf[filled:], seg.src); err != nil {
 			p.staging <- s
 			return submitted{}, err
 		}
 		filled += uint64(len(seg.src))
 	}
+	g.stats.spent(&g.stats.s.FillNanos, int64(time.Since(t0)))
 	var off uint64
 	for i := 0; i < len(segs); {
 		runDst := segs[i].dst
@@ -309,7 +321,10 @@ func (g *GPU) recycleLoop(done <-chan submitted, fail func(error)) {
 			fail(err)
 		}
 		if sub.regAddr != 0 {
-			if uerr := g.rt.check("HostUnregister", g.rt.hostUnregister(sub.regAddr)); uerr != nil {
+			t0 := time.Now()
+			code := g.rt.hostUnregister(sub.regAddr)
+			g.stats.spent(&g.stats.s.UnregisterNanos, int64(time.Since(t0)))
+			if uerr := g.rt.check("HostUnregister", code); uerr != nil {
 				fail(uerr)
 			}
 		}

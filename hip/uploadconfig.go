@@ -20,6 +20,9 @@ type UploadConfig struct {
 	StagingBytes   uint64 // size of each staging buffer
 	Workers        int    // goroutines registering chunks or filling buffers
 	SmallBytes     uint64 // entries smaller than this are packed into staging buffers
+	// Populate maps each chunk's pages in one madvise(MADV_POPULATE_READ)
+	// before pinning or copying it, instead of one page fault per page.
+	Populate bool
 }
 
 // Defaults, chosen by `ggufs bench upload` on an H200 (see the report in

@@ -44,14 +44,14 @@ batch of many small entries) for every path instead of timing.
 Examples:
    ggufs bench upload --size 4GiB
    ggufs bench upload --backend host --size 64MiB
-   ggufs bench upload --variant register,chunk=32MiB,inflight=8,workers=8 --variant staged,workers=12
+   ggufs bench upload --variant register:chunk=32MiB:inflight=8:workers=8 --variant staged:workers=12
    ggufs bench upload --sizes 1KiB,4097,1MiB+3,64MiB+5,4GiB`,
 		Flags: append(gpuBackendFlags(),
 			&cli.StringFlag{Name: "size", Value: "4GiB", Usage: "bytes uploaded per timed run"},
 			&cli.StringFlag{Name: "file", Usage: "upload from this file instead of a temporary one", TakesFile: true},
 			&cli.StringFlag{Name: "dir", Usage: "folder for the temporary file (default: the system's)"},
 			&cli.IntFlag{Name: "reps", Value: 3, Usage: "timed runs per path"},
-			&cli.StringSliceFlag{Name: "variant", Usage: "path[,chunk=N,inflight=N,workers=N,buffers=N,staging=N,small=N] to time (default: register, staged, plain)"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "path[:chunk=N:inflight=N:workers=N:buffers=N:staging=N:small=N:populate=1] to time (default: register, staged, plain)"},
 			&cli.StringFlag{Name: "sizes", Usage: "comma-separated sizes (1KiB, 4097, 1MiB+3) to check for correctness on every path"},
 			&cli.BoolFlag{Name: "json", Usage: "print results as JSON"},
 		),
@@ -68,8 +68,13 @@ type uploadRow struct {
 	BestGBps  float64           `json:"best_gbps"`
 	Ratio     float64           `json:"ratio_to_pinned"`
 	PathBytes map[string]uint64 `json:"path_bytes,omitempty"`
-	Verified  bool              `json:"verified"`
-	Error     string            `json:"error,omitempty"`
+	// Milliseconds per timed run spent (summed over threads) pinning,
+	// unpinning and filling staging buffers.
+	RegisterMs   float64 `json:"register_ms,omitempty"`
+	UnregisterMs float64 `json:"unregister_ms,omitempty"`
+	FillMs       float64 `json:"fill_ms,omitempty"`
+	Verified     bool    `json:"verified"`
+	Error        string  `json:"error,omitempty"`
 }
 
 type uploadBench struct {
@@ -341,7 +346,8 @@ func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.Dev
 		defer be.Free(d)
 		dev = d
 	}
-	before := be.Stats().PathBytes
+	statsBefore := be.Stats()
+	before := statsBefore.PathBytes
 	var src []byte
 	for r := 0; r < b.reps; r++ {
 		m, unmap, err := b.mapFile()
@@ -369,7 +375,12 @@ func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.Dev
 			row.Error = err.Error()
 		}
 	}
-	row.PathBytes = diffPaths(be.Stats().PathBytes, before)
+	after := be.Stats()
+	row.PathBytes = diffPaths(after.PathBytes, before)
+	perRun := func(after, before int64) float64 { return float64(after-before) / 1e6 / float64(b.reps) }
+	row.RegisterMs = perRun(after.RegisterNanos, statsBefore.RegisterNanos)
+	row.UnregisterMs = perRun(after.UnregisterNanos, statsBefore.UnregisterNanos)
+	row.FillMs = perRun(after.FillNanos, statsBefore.FillNanos)
 	return row
 }
 
@@ -411,6 +422,9 @@ func printUploadRows(w io.Writer, rows []uploadRow) {
 		for _, k := range keys {
 			check += fmt.Sprintf("%s=%.0f%% ", k, 100*float64(r.PathBytes[k])/float64(max(1, r.PathBytes[k], sumPaths(r.PathBytes))))
 		}
+		if r.RegisterMs+r.UnregisterMs+r.FillMs > 0 {
+			check += fmt.Sprintf("(thread-ms/run: register %.0f unregister %.0f fill %.0f) ", r.RegisterMs, r.UnregisterMs, r.FillMs)
+		}
 		switch {
 		case r.Error != "":
 			check += "ERROR: " + r.Error
@@ -436,14 +450,15 @@ type uploadVariant struct {
 	cfg   hip.UploadConfig
 }
 
-// parseUploadVariants reads --variant values: path[,key=value...].
+// parseUploadVariants reads --variant values: path[:key=value...] (the flag
+// itself splits on commas).
 func parseUploadVariants(specs []string) ([]uploadVariant, error) {
 	if len(specs) == 0 {
 		specs = []string{hip.PathRegister, hip.PathStaged, hip.PathPlain}
 	}
 	var out []uploadVariant
 	for _, spec := range specs {
-		parts := strings.Split(spec, ",")
+		parts := strings.Split(spec, ":")
 		v := uploadVariant{path: parts[0], cfg: hip.UploadConfig{Path: parts[0]}}
 		switch v.path {
 		case hip.PathRegister, hip.PathStaged, hip.PathPlain, hip.PathAuto:
@@ -469,6 +484,8 @@ func parseUploadVariants(specs []string) ([]uploadVariant, error) {
 				v.cfg.StagingBytes = n
 			case "small":
 				v.cfg.SmallBytes = n
+			case "populate":
+				v.cfg.Populate = n != 0
 			default:
 				return nil, usageError{fmt.Sprintf("--variant %q: unknown key %q", spec, k)}
 			}
