@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// fuseDevice is the kernel's FUSE device.
+const fuseDevice = "/dev/fuse"
+
+// fsType is how ggufs mounts appear in /proc/self/mountinfo.
+const fsType = "fuse.ggufs"
+
+// mountEntry is one line of /proc/self/mountinfo.
+type mountEntry struct {
+	Point  string // where it is mounted
+	FsType string // "fuse.ggufs", "ext4"
+	Source string
+}
+
+// mountinfoFile is the table of this process's mount namespace.
+const mountinfoFile = "/proc/self/mountinfo"
+
+// findMount returns the mount whose mount point is dir (absolute, clean).
+// The last entry wins: it is the one on top.
+func findMount(dir string) (mountEntry, bool, error) {
+	f, err := os.Open(mountinfoFile)
+	if err != nil {
+		return mountEntry{}, false, err
+	}
+	defer f.Close()
+	var found mountEntry
+	ok := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if e, valid := parseMountinfo(sc.Text()); valid && e.Point == dir {
+			found, ok = e, true
+		}
+	}
+	return found, ok, sc.Err()
+}
+
+// parseMountinfo reads "id parent maj:min root point options [tags] - type source super".
+func parseMountinfo(line string) (mountEntry, bool) {
+	before, after, ok := strings.Cut(line, " - ")
+	if !ok {
+		return mountEntry{}, false
+	}
+	fields, tail := strings.Fields(before), strings.Fields(after)
+	if len(fields) < 5 || len(tail) < 2 {
+		return mountEntry{}, false
+	}
+	return mountEntry{Point: unescapeMountinfo(fields[4]), FsType: tail[0], Source: unescapeMountinfo(tail[1])}, true
+}
+
+// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// errStaleMount: a FUSE mount whose server has gone (stat gives ENOTCONN).
+var errStaleMount = errors.New("stale mount")
+
+// checkMountpoint returns dir as an absolute path if a filesystem can be
+// mounted there, or an error that says what to do instead.
+func checkMountpoint(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, syscall.ENOTCONN):
+		return "", fmt.Errorf("%w at %s (its server is gone): run ggufs unmount %s", errStaleMount, abs, dir)
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("mountpoint %s does not exist (create it with mkdir)", abs)
+	case err != nil:
+		return "", fmt.Errorf("mountpoint: %w", err)
+	case !st.IsDir():
+		return "", fmt.Errorf("mountpoint %s is not a directory", abs)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	m, mounted, err := findMount(abs)
+	if err != nil {
+		return "", fmt.Errorf("reading the mount table: %w", err)
+	}
+	if mounted {
+		return "", fmt.Errorf("mountpoint %s is busy: %s (%s) is mounted there; unmount it first", abs, m.Source, m.FsType)
+	}
+	return abs, nil
+}
+
+// checkFuseDevice fails when the kernel offers no FUSE device.
+func checkFuseDevice() error {
+	if _, err := os.Stat(fuseDevice); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s is missing: FUSE is not available here (load the fuse module; in a container, add --device /dev/fuse)", fuseDevice)
+		}
+		return fmt.Errorf("FUSE device: %w", err)
+	}
+	return nil
+}

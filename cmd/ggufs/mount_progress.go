@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progressLineEvery is how often plain progress lines are written when the
+// output is not a terminal (a log, a pipe).
+const progressLineEvery = time.Second
+
+// uploadProgress shows bytes uploaded so far: a bar with rate and ETA on a
+// terminal, a plain line a second otherwise. Safe for concurrent use.
+type uploadProgress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	label    string
+	total    uint64
+	start    time.Time
+	lastLine time.Time
+	done     uint64
+	bar      *progressbar.ProgressBar // nil when w is not a terminal
+	finished bool
+}
+
+func newUploadProgress(w io.Writer, label string, total uint64) *uploadProgress {
+	p := &uploadProgress{w: w, label: label, total: total, start: time.Now()}
+	if isTerminal(w) {
+		p.bar = progressbar.NewOptions64(int64(total),
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowTotalBytes(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionUseIECUnits(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+	}
+	return p
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Update records that done bytes of the total are uploaded.
+func (p *uploadProgress) Update(done uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished || done < p.done {
+		return
+	}
+	p.done = done
+	if p.bar != nil {
+		p.bar.Set64(int64(done))
+		return
+	}
+	if now := time.Now(); now.Sub(p.lastLine) >= progressLineEvery {
+		p.lastLine = now
+		p.line("")
+	}
+}
+
+// Add records n more bytes uploaded.
+func (p *uploadProgress) Add(n uint64) {
+	p.mu.Lock()
+	done := p.done + n
+	p.mu.Unlock()
+	p.Update(done)
+}
+
+// Finish writes the last state: the bar completed or a final line.
+func (p *uploadProgress) Finish(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	p.finished = true
+	if p.bar != nil {
+		if err == nil {
+			p.bar.Finish()
+		} else {
+			p.bar.Exit()
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	if err != nil {
+		p.line(" (stopped)")
+	} else {
+		p.line(" done")
+	}
+}
+
+// line writes "LABEL: 1.20 GiB of 3.80 GiB (31%), 5.10 GB/s, ETA 1s".
+func (p *uploadProgress) line(suffix string) {
+	elapsed := time.Since(p.start).Seconds()
+	pct := 100.0
+	if p.total > 0 {
+		pct = float64(p.done) * 100 / float64(p.total)
+	}
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(p.done) / elapsed
+	}
+	eta := ""
+	if rate > 0 && p.done < p.total {
+		eta = fmt.Sprintf(", ETA %s", (time.Duration(float64(p.total-p.done)/rate*1e9) + time.Second/2).Truncate(time.Second))
+	}
+	fmt.Fprintf(p.w, "%s: %s of %s (%.0f%%), %.2f GB/s%s%s\n",
+		p.label, bytesText(p.done), bytesText(p.total), pct, rate/1e9, eta, suffix)
+}
