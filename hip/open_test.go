@@ -78,11 +78,14 @@ func TestRuntimeErrorMatchesSentinels(t *testing.T) {
 
 func TestUploadConfigDefaults(t *testing.T) {
 	c, err := UploadConfig{}.withDefaults("cuda")
-	if err != nil || c.Path != PathRegister || c.ChunkBytes == 0 || c.Workers == 0 {
+	if err != nil || c.Path != PathStaged || c.ChunkBytes == 0 || c.Workers == 0 || c.NoPopulate {
 		t.Errorf("cuda defaults: %+v %v", c, err)
 	}
 	if c, _ := (UploadConfig{}).withDefaults("hip"); c.Path != PathStaged {
 		t.Errorf("hip default path %q, want staged", c.Path)
+	}
+	if c, err := (UploadConfig{Path: PathHybrid}).withDefaults("cuda"); err != nil || c.RegisterWorkers == 0 {
+		t.Errorf("hybrid: %+v %v", c, err)
 	}
 	if _, err := (UploadConfig{Path: "teleport"}).withDefaults("cuda"); err == nil {
 		t.Error("unknown path accepted")

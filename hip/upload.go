@@ -83,7 +83,7 @@ func planJobs(copies []Copy, cfg UploadConfig) []job {
 	}
 	for _, c := range copies {
 		src, dst := c.Src, c.Dst
-		if cfg.Path == PathRegister && uint64(len(src)) >= cfg.SmallBytes {
+		if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(src)) >= cfg.SmallBytes {
 			for _, piece := range registerPieces(src, cfg.ChunkBytes) {
 				jobs = append(jobs, job{register: true, segs: []segment{{dst: dst, src: piece}}})
 				dst += DevicePtr(len(piece))
@@ -138,13 +138,24 @@ func (g *GPU) runJobs(ctx context.Context, p *pools, jobs []job) error {
 	work := make(chan job)
 	done := make(chan submitted, cap(p.staging)+cap(p.register))
 	var workers, recyclers sync.WaitGroup
+	// On the hybrid path some workers pin chunks and the others stage
+	// them, all taking from one queue, so each runs at its own pace.
 	nw := min(g.cfg.Workers, len(jobs))
+	pinners := 0
+	switch g.cfg.Path {
+	case PathRegister:
+		pinners = nw
+	case PathHybrid:
+		nw = min(g.cfg.Workers+g.cfg.RegisterWorkers, len(jobs))
+		pinners = min(g.cfg.RegisterWorkers, nw)
+	}
 	for i := 0; i < nw; i++ {
 		workers.Add(1)
 		recyclers.Add(1)
+		stageOnly := i >= pinners
 		go func() {
 			defer workers.Done()
-			g.submitLoop(ctx, p, work, done, fail)
+			g.submitLoop(ctx, p, work, done, fail, stageOnly)
 		}()
 		go func() {
 			defer recyclers.Done()
@@ -169,8 +180,9 @@ feed:
 	return ctx.Err() // the caller's cancellation
 }
 
-// submitLoop queues jobs until work closes or ctx ends.
-func (g *GPU) submitLoop(ctx context.Context, p *pools, work <-chan job, done chan<- submitted, fail func(error)) {
+// submitLoop queues jobs until work closes or ctx ends; with stageOnly it
+// stages chunks planned for registration.
+func (g *GPU) submitLoop(ctx context.Context, p *pools, work <-chan job, done chan<- submitted, fail func(error), stageOnly bool) {
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
@@ -180,6 +192,14 @@ func (g *GPU) submitLoop(ctx context.Context, p *pools, work <-chan job, done ch
 	for j := range work {
 		if ctx.Err() != nil {
 			continue // drain
+		}
+		if j.register && stageOnly {
+			for _, seg := range splitSegment(j.segs[0], g.cfg.StagingBytes) {
+				if !g.stage(ctx, p, []segment{seg}, done, fail) {
+					break
+				}
+			}
+			continue
 		}
 		if j.register {
 			sub, err := g.submitRegistered(ctx, p, j.segs[0])
@@ -238,7 +258,7 @@ func (g *GPU) submitRegistered(ctx context.Context, p *pools, seg segment) (subm
 	}
 	addr := addressOf(seg.src)
 	n := uint64(len(seg.src))
-	if g.cfg.Populate {
+	if !g.cfg.NoPopulate {
 		populate(seg.src)
 	}
 	t0 := time.Now()
@@ -273,7 +293,7 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 	var filled uint64
 	t0 := time.Now()
 	for _, seg := range segs {
-		if g.cfg.Populate && len(seg.src) >= populateMin {
+		if !g.cfg.NoPopulate && len(seg.src) >= populateMin {
 			populate(seg.src)
 		}
 		if _, err := copyFromSource(s.buf[filled:], seg.src); err != nil {

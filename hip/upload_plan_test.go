@@ -1,6 +1,7 @@
 package hip
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -68,6 +69,11 @@ func TestPlanJobsPacksSmallEntriesAndCoversAll(t *testing.T) {
 	if !packedSmall {
 		t.Fatalf("small entries not packed into one staging job (%d jobs)", len(jobs))
 	}
+	// The hybrid path plans as the register path does.
+	cfg.Path = PathHybrid
+	if got := planJobs(copies, cfg); len(got) != len(jobs) {
+		t.Fatalf("hybrid planned %d jobs, register %d", len(got), len(jobs))
+	}
 	// The staged path registers nothing.
 	cfg.Path = PathStaged
 	for _, j := range planJobs(copies, cfg) {
@@ -82,5 +88,17 @@ func TestSplitSegment(t *testing.T) {
 	parts := splitSegment(seg, 10)
 	if len(parts) != 3 || parts[1].dst != 110 || len(parts[2].src) != 5 {
 		t.Fatalf("%+v", parts)
+	}
+}
+
+// populate is a hint: on a truncated mapping it must neither crash nor hide
+// the fault from the guarded copy that follows.
+func TestPopulateTruncatedMapping(t *testing.T) {
+	src, shrink := mappedFile(t, 8*pageSize)
+	populate(src)
+	shrink()
+	populate(src)
+	if _, err := copyFromSource(make([]byte, len(src)), src); !errors.Is(err, ErrSourceFault) {
+		t.Fatalf("copy after truncation: %v, want ErrSourceFault", err)
 	}
 }
