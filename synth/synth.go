@@ -31,6 +31,9 @@ type Options struct {
 	Version   uint32           // 1, 2 or 3; 0 means 3
 	ByteOrder binary.ByteOrder // nil means little-endian
 	Alignment uint64           // 0 means 32
+	// Split > 1 makes a split model of that many shards (GenerateFile only;
+	// see Model.Split and ShardPaths).
+	Split int
 }
 
 // ErrOptions marks invalid Options (unknown preset, unusable dtype).
@@ -43,6 +46,7 @@ type Model struct {
 	Tensors  []gguf.TensorSpec
 	opts     Options
 	order    binary.ByteOrder
+	base     int // index of Tensors[0] in the whole model (a shard's first tensor)
 }
 
 // Plan builds the model opts describes without writing anything.
@@ -100,7 +104,7 @@ func (m *Model) TensorData(i int, off uint64, dst []byte) {
 		clear(dst)
 		return
 	}
-	newStream(m.opts.Seed, i, m.Tensors[i].Type, m.order).fill(dst, off)
+	newStream(m.opts.Seed, m.base+i, m.Tensors[i].Type, m.order).fill(dst, off)
 }
 
 // Stats describes what Generate wrote.
@@ -115,6 +119,9 @@ type Stats struct {
 // Generate plans the model and writes it to dst, which should be empty
 // and positioned at its start.
 func Generate(dst io.Writer, opts Options) (Stats, error) {
+	if opts.Split > 1 {
+		return Stats{}, fmt.Errorf("%w: a split model needs file names: use GenerateFile", ErrOptions)
+	}
 	m, err := Plan(opts)
 	if err != nil {
 		return Stats{}, err
@@ -122,17 +129,53 @@ func Generate(dst io.Writer, opts Options) (Stats, error) {
 	return m.Write(dst)
 }
 
-// GenerateFile writes the model to path (created or truncated).
+// GenerateFile writes the model to path (created or truncated). With
+// opts.Split > 1 it writes the shards ShardPaths(path, opts.Split) names
+// instead, and the Stats add up all shards.
 func GenerateFile(path string, opts Options) (Stats, error) {
+	m, err := Plan(opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	shards := []*Model{m}
+	if opts.Split > 1 {
+		if shards, err = m.Split(opts.Split); err != nil {
+			return Stats{}, err
+		}
+	}
+	var total Stats
+	for k, p := range ShardPaths(path, len(shards)) {
+		st, err := shards[k].WriteFile(p)
+		if err != nil {
+			return total, err
+		}
+		total.add(st)
+	}
+	return total, nil
+}
+
+// WriteFile writes the planned model to path (created or truncated).
+func (m *Model) WriteFile(path string) (Stats, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return Stats{}, fmt.Errorf("synth: %w", err)
 	}
-	st, err := Generate(f, opts)
+	st, err := m.Write(f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("synth: %w", cerr)
 	}
 	return st, err
+}
+
+// add accumulates another shard's stats (DataOffset stays the first's).
+func (s *Stats) add(o Stats) {
+	if s.Tensors == 0 && s.FileBytes == 0 {
+		s.DataOffset = o.DataOffset
+	}
+	s.Tensors += o.Tensors
+	s.DataBytes += o.DataBytes
+	s.FileBytes += o.FileBytes
+	s.Layout = append(s.Layout, o.Layout...)
 }
 
 // Write writes the planned model to dst.
@@ -150,7 +193,7 @@ func (m *Model) Write(dst io.Writer) (Stats, error) {
 		if m.opts.Sparse {
 			err = w.SkipTensor(t.Name)
 		} else {
-			err = w.WriteTensor(t.Name, &tensorReader{s: newStream(m.opts.Seed, i, t.Type, m.order), end: t.Size})
+			err = w.WriteTensor(t.Name, &tensorReader{s: newStream(m.opts.Seed, m.base+i, t.Type, m.order), end: t.Size})
 		}
 		if err != nil {
 			return st, fmt.Errorf("synth: %w", err)

@@ -208,3 +208,36 @@ func TestVocabularyIsUnique(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitModelOpensAsOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	opts := Options{Preset: "tiny", Seed: 9, Split: 3}
+	if _, err := GenerateFile(path, opts); err != nil {
+		t.Fatal(err)
+	}
+	paths := ShardPaths(path, 3)
+	m, err := gguf.OpenModel(paths[1])
+	if err != nil {
+		t.Fatalf("OpenModel(%s): %v", paths[1], err)
+	}
+	defer m.Close()
+	whole, _ := Plan(Options{Preset: "tiny", Seed: 9})
+	if len(m.Shards) != 3 || len(m.Tensors) != len(whole.Tensors) {
+		t.Fatalf("%d shards, %d tensors; want 3, %d", len(m.Shards), len(m.Tensors), len(whole.Tensors))
+	}
+	// Data is the same as the unsplit model's, tensor for tensor.
+	for i, ti := range m.Tensors {
+		got, err := m.TensorBytes(ti)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, ti.Size)
+		whole.TensorData(i, 0, want)
+		if ti.Name != whole.Tensors[i].Name || !bytes.Equal(got, want) {
+			t.Errorf("tensor %d %q (shard %d) differs from the unsplit model's", i, ti.Name, ti.Shard)
+		}
+	}
+	if _, err := Generate(&bytes.Buffer{}, opts); !errors.Is(err, ErrOptions) {
+		t.Errorf("Generate with Split to one writer: got %v, want ErrOptions", err)
+	}
+}

@@ -40,6 +40,7 @@ func genCommand() *cli.Command {
 			&cli.UintFlag{Name: "version", Value: 3, Usage: "GGUF version to write: 1, 2 or 3"},
 			&cli.BoolFlag{Name: "big-endian", Usage: "write a big-endian file (header fields byte-swapped; gguf-py's layout)"},
 			&cli.Uint64Flag{Name: "alignment", Value: gguf.DefaultAlignment, Usage: "data alignment in bytes, a power of two; other than 32 it is stored as general.alignment"},
+			&cli.IntFlag{Name: "split", Value: 1, Usage: "write a split model of `N` shards as llama.cpp's gguf-split does: FILE.gguf becomes FILE-00001-of-0000N.gguf, …"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite FILE if it exists"},
 		},
 		Action: runGen,
@@ -81,18 +82,31 @@ func genOptions(c *cli.Context) (string, synth.Options, error) {
 	}
 	opts := synth.Options{
 		Preset: c.String("preset"), DType: c.String("dtype"), Sparse: c.Bool("sparse"),
-		Seed: c.Uint64("seed"), Version: uint32(v), Alignment: a,
+		Seed: c.Uint64("seed"), Version: uint32(v), Alignment: a, Split: c.Int("split"),
+	}
+	if opts.Split < 1 {
+		return "", opts, usageError{fmt.Sprintf("gen: --split %d: want 1 or more", opts.Split)}
 	}
 	if c.Bool("big-endian") {
 		opts.ByteOrder = binary.BigEndian
 	}
-	if _, err := synth.Plan(opts); err != nil {
-		if errors.Is(err, synth.ErrOptions) {
-			return "", opts, usageError{"gen: " + strings.TrimPrefix(err.Error(), "synth: ")}
-		}
-		return "", opts, fmt.Errorf("gen: %w", err)
-	}
 	return out, opts, nil
+}
+
+// genShards plans the model and its shards.
+func genShards(opts synth.Options) ([]*synth.Model, error) {
+	m, err := synth.Plan(opts)
+	shards := []*synth.Model{m}
+	if err == nil && opts.Split > 1 {
+		shards, err = m.Split(opts.Split)
+	}
+	if errors.Is(err, synth.ErrOptions) {
+		return nil, usageError{"gen: " + strings.TrimPrefix(err.Error(), "synth: ")}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	return shards, nil
 }
 
 func runGen(c *cli.Context) error {
@@ -100,29 +114,45 @@ func runGen(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if !c.Bool("force") {
-		if _, err := os.Lstat(out); err == nil {
-			return fmt.Errorf("gen: %s exists (use --force to overwrite)", out)
-		}
-	}
-	start := time.Now()
-	st, err := genWrite(out, opts)
+	shards, err := genShards(opts)
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
-	genReport(c.App.Writer, out, opts, st, elapsed)
+	paths := synth.ShardPaths(out, len(shards))
+	if !c.Bool("force") {
+		for _, p := range paths {
+			if _, err := os.Lstat(p); err == nil {
+				return fmt.Errorf("gen: %s exists (use --force to overwrite)", p)
+			}
+		}
+	}
+	start := time.Now()
+	var total synth.Stats
+	for k, p := range paths {
+		st, err := genWrite(p, shards[k])
+		if err != nil {
+			return err
+		}
+		total.Tensors += st.Tensors
+		total.DataBytes += st.DataBytes
+		total.FileBytes += st.FileBytes
+		total.Layout = append(total.Layout, st.Layout...)
+		if k == 0 {
+			total.DataOffset = st.DataOffset
+		}
+	}
+	genReport(c.App.Writer, paths, opts, total, time.Since(start))
 	return nil
 }
 
 // genWrite writes to a temporary file beside out and renames it into place,
 // so a failed or interrupted run never leaves a half-written model at out.
-func genWrite(out string, opts synth.Options) (synth.Stats, error) {
+func genWrite(out string, m *synth.Model) (synth.Stats, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
 		return synth.Stats{}, fmt.Errorf("gen: %w", err)
 	}
-	st, err := synth.Generate(tmp, opts)
+	st, err := m.Write(tmp)
 	if err == nil {
 		err = tmp.Chmod(0o644) // CreateTemp makes it private; a model is not
 	}

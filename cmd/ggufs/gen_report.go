@@ -14,7 +14,7 @@ import (
 
 // genReport says what gen wrote: the shape of the model, the bytes and how
 // long it took.
-func genReport(w io.Writer, path string, opts synth.Options, st synth.Stats, elapsed time.Duration) {
+func genReport(w io.Writer, paths []string, opts synth.Options, st synth.Stats, elapsed time.Duration) {
 	counts := map[gguf.Type]int{}
 	for _, t := range st.Layout {
 		counts[t.Type]++
@@ -36,7 +36,10 @@ func genReport(w io.Writer, path string, opts synth.Options, st synth.Stats, ela
 	if preset == "" {
 		preset = "tiny"
 	}
-	fmt.Fprintf(w, "wrote %s: preset %s, GGUF v%d %s, alignment %d\n", path, preset, genVersion(opts), order, genAlignment(opts))
+	fmt.Fprintf(w, "wrote %s: preset %s, GGUF v%d %s, alignment %d\n", paths[0], preset, genVersion(opts), order, genAlignment(opts))
+	if len(paths) > 1 {
+		fmt.Fprintf(w, "  split into %d shards: %s … %s\n", len(paths), paths[0], paths[len(paths)-1])
+	}
 	fmt.Fprintf(w, "  %d tensors (%s)\n", st.Tensors, strings.Join(mix, " "))
 	var data string
 	if opts.Sparse {
@@ -44,7 +47,7 @@ func genReport(w io.Writer, path string, opts synth.Options, st synth.Stats, ela
 	} else {
 		data = fmt.Sprintf("data from seed %d", opts.Seed)
 	}
-	fmt.Fprintf(w, "  header %s, %s of tensor %s, file %s (%d bytes)\n",
+	fmt.Fprintf(w, "  header %s, %s of tensor %s, file size %s (%d bytes)\n",
 		bytesText(st.DataOffset), bytesText(st.DataBytes), data, bytesText(st.FileBytes), st.FileBytes)
 	rate := ""
 	if secs := elapsed.Seconds(); secs > 0 && !opts.Sparse {

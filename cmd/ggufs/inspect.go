@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/urfave/cli/v2"
@@ -33,26 +35,57 @@ func inspectCommand() *cli.Command {
 	}
 }
 
+// inspectArgs are inspect's settings, from flags given before or after FILE
+// (urfave/cli stops parsing flags at the first argument, but the usage
+// `ggufs inspect FILE --json` is natural).
+type inspectArgs struct {
+	path     string
+	json     bool
+	maxArray int
+}
+
+func parseInspectArgs(c *cli.Context) (inspectArgs, error) {
+	a := inspectArgs{json: c.Bool("json"), maxArray: c.Int("max-array")}
+	if c.NArg() == 0 {
+		return a, usageError{"inspect: missing FILE"}
+	}
+	a.path = c.Args().First()
+	rest := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	rest.SetOutput(io.Discard)
+	jsonAfter := rest.Bool("json", false, "")
+	maxAfter := rest.Int("max-array", a.maxArray, "")
+	if err := rest.Parse(c.Args().Tail()); err != nil {
+		return a, usageError{"inspect: " + err.Error()}
+	}
+	if rest.NArg() > 0 {
+		return a, usageError{fmt.Sprintf("inspect: want one FILE, got also %q", rest.Args())}
+	}
+	a.json = a.json || *jsonAfter
+	a.maxArray = *maxAfter
+	if a.maxArray < 0 {
+		return a, usageError{"inspect: --max-array must be 0 or more"}
+	}
+	return a, nil
+}
+
 func runInspect(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError{fmt.Sprintf("inspect: want one FILE, got %d arguments", c.NArg())}
+	a, err := parseInspectArgs(c)
+	if err != nil {
+		return err
 	}
-	if c.Int("max-array") < 0 {
-		return usageError{"inspect: --max-array must be 0 or more"}
-	}
-	path := c.Args().First()
-	m, err := gguf.OpenModel(path)
+	m, err := gguf.OpenModel(a.path)
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
 	defer m.Close()
-	r, err := newInspectReport(path, m, c.Int("max-array"))
+	r, err := newInspectReport(a.path, m, a.maxArray)
 	if err != nil {
-		return fmt.Errorf("inspect: %s: %w", path, err)
+		return fmt.Errorf("inspect: %s: %w", a.path, err)
 	}
-	if c.Bool("json") {
+	if a.json {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(r)
 	}
 	return writeInspectText(c.App.Writer, r)

@@ -13,16 +13,28 @@ import (
 // tensor table and totals by dtype.
 func writeInspectText(out io.Writer, r *inspectReport) error {
 	w := bufio.NewWriter(out)
-	fmt.Fprintf(w, "%s: GGUF v%d, %s-endian, alignment %d, %s (%d bytes)\n",
-		r.Path, r.Version, r.ByteOrder, r.Alignment, bytesText(uint64(r.FileSize)), r.FileSize)
-	fmt.Fprintf(w, "data section at byte %d; %d metadata keys; %d tensors, %s elements, %s of data\n",
-		r.DataOffset, len(r.Metadata), r.Total.Tensors, groupDigits(r.Total.Elements), bytesText(r.Total.NBytes))
+	first := r.Shards[0]
+	if len(r.Shards) == 1 {
+		fmt.Fprintf(w, "%s: GGUF v%d, %s-endian, alignment %d, %s (%d bytes); data section at byte %d\n",
+			r.Path, r.Version, r.ByteOrder, r.Alignment, bytesText(uint64(r.FileSize)), r.FileSize, r.DataOffset)
+	} else {
+		var all uint64
+		for _, s := range r.Shards {
+			all += uint64(s.FileSize)
+		}
+		fmt.Fprintf(w, "%s: part of a split model of %d shards, %s in all; metadata from the first shard, %s\n",
+			r.Path, len(r.Shards), bytesText(all), first.Path)
+	}
+	fmt.Fprintf(w, "%d metadata keys; %d tensors, %s elements, %s of data\n",
+		len(r.Metadata), r.Total.Tensors, groupDigits(r.Total.Elements), bytesText(r.Total.NBytes))
 	if len(r.Shards) > 1 {
 		fmt.Fprintf(w, "\nshards (%d)\n", len(r.Shards))
+		rows := [][]string{{"shard", "path", "version", "order", "alignment", "data offset", "tensors", "size"}}
 		for _, s := range r.Shards {
-			fmt.Fprintf(w, "  %d  %s  v%d %s-endian, %d tensors, %s\n",
-				s.Index, s.Path, s.Version, s.ByteOrder, s.Tensors, bytesText(uint64(s.FileSize)))
+			rows = append(rows, []string{strconv.Itoa(s.Index), s.Path, "v" + strconv.FormatUint(uint64(s.Version), 10), s.ByteOrder,
+				strconv.FormatUint(s.Alignment, 10), strconv.FormatUint(s.DataOffset, 10), strconv.Itoa(s.Tensors), bytesText(uint64(s.FileSize))})
 		}
+		writeColumns(w, rows, []bool{true, false, false, false, true, true, true, true})
 	}
 
 	fmt.Fprintf(w, "\nmetadata (%d keys)\n", len(r.Metadata))
@@ -49,7 +61,11 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 }
 
 func writeTensorTable(w io.Writer, r *inspectReport) {
-	fmt.Fprintf(w, "\ntensors (%d; shape in ggml order, ne0 first; offset is the absolute byte offset in the file)\n", len(r.Tensors))
+	where := "the file"
+	if len(r.Shards) > 1 {
+		where = "its shard's file"
+	}
+	fmt.Fprintf(w, "\ntensors (%d; shape in ggml order, ne0 first; offset is the absolute byte offset in %s)\n", len(r.Tensors), where)
 	header := []string{"#", "name", "dtype", "shape", "offset", "nbytes", ""}
 	right := []bool{true, false, false, false, true, true, false}
 	if len(r.Shards) > 1 {
