@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // fuseDevice is the kernel's FUSE device.
@@ -88,10 +90,17 @@ func checkMountpoint(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// statfs always reaches a FUSE server, where stat may be answered from
+	// cached attributes: it tells a dead server's mount (ENOTCONN) reliably.
+	var sfs unix.Statfs_t
+	serr := unix.Statfs(abs, &sfs)
 	st, err := os.Stat(abs)
+	if errors.Is(serr, unix.ENOTCONN) {
+		err = serr
+	}
 	switch {
 	case errors.Is(err, syscall.ENOTCONN):
-		return "", fmt.Errorf("%w at %s (its server is gone): run ggufs unmount %s", errStaleMount, abs, dir)
+		return "", fmt.Errorf("%s: %w: run ggufs unmount %s (its server is gone)", abs, errStaleMount, dir)
 	case errors.Is(err, os.ErrNotExist):
 		return "", fmt.Errorf("mountpoint %s does not exist (create it with mkdir)", abs)
 	case err != nil:

@@ -139,7 +139,8 @@ func startMount(t *testing.T, model string, args ...string) *mountProc {
 	}()
 	t.Cleanup(func() { m.stop(t) })
 	deadline := time.Now().Add(waitLimit)
-	for !isMounted(t, m.dir) {
+	// The mount appears in the table a moment before mount prints its line.
+	for !isMounted(t, m.dir) || !strings.Contains(m.stdout.String(), "\n") {
 		select {
 		case <-m.exited:
 			if required() || !strings.Contains(m.stderr.String(), "fuse") {
