@@ -116,6 +116,9 @@ func runBenchUpload(c *cli.Context) error {
 		return err
 	}
 	need := size
+	if len(sizes) > 0 && !c.IsSet("size") {
+		need = 0 // --sizes alone: the file need only hold the largest size
+	}
 	for _, s := range sizes {
 		need = max(need, s)
 	}
