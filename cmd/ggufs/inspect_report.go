@@ -28,7 +28,7 @@ type inspectReport struct {
 	Metadata []inspectKV     `json:"metadata"`
 	Tensors  []inspectTensor `json:"tensors"`
 	Totals   []inspectTotal  `json:"totals"`
-	Total    inspectTotal    `json:"total"`
+	Total    inspectSum      `json:"total"`
 	// UnknownTensors counts tensors whose type has no known layout.
 	UnknownTensors int `json:"unknown_tensors"`
 }
@@ -81,9 +81,14 @@ type inspectTensor struct {
 	SizeFromLayout bool     `json:"size_from_layout"`
 }
 
+// inspectTotal sums the tensors of one type.
 type inspectTotal struct {
-	Type     string `json:"type,omitempty"`
-	TypeID   uint32 `json:"type_id"`
+	Type   string `json:"type"`
+	TypeID uint32 `json:"type_id"`
+	inspectSum
+}
+
+type inspectSum struct {
 	Tensors  int    `json:"tensors"`
 	Elements uint64 `json:"elements"`
 	NBytes   uint64 `json:"nbytes"`
@@ -143,7 +148,7 @@ func newInspectReport(path string, m *gguf.Model, maxArray int) (*inspectReport,
 			tot = &inspectTotal{Type: it.Type, TypeID: it.TypeID}
 			totals[t.Type] = tot
 		}
-		for _, x := range []*inspectTotal{tot, &r.Total} {
+		for _, x := range []*inspectSum{&tot.inspectSum, &r.Total} {
 			x.Tensors++
 			x.Elements += it.Elements
 			x.NBytes += it.NBytes

@@ -50,7 +50,7 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 
 	fmt.Fprintf(w, "\ntotals by dtype\n")
 	rows := [][]string{{"dtype", "tensors", "elements", "bytes", ""}}
-	for _, t := range append(r.Totals, inspectTotal{Type: "all", Tensors: r.Total.Tensors, Elements: r.Total.Elements, NBytes: r.Total.NBytes}) {
+	for _, t := range append(r.Totals, inspectTotal{Type: "all", inspectSum: r.Total}) {
 		rows = append(rows, []string{t.Type, strconv.Itoa(t.Tensors), groupDigits(t.Elements), groupDigits(t.NBytes), bytesText(t.NBytes)})
 	}
 	writeColumns(w, rows, []bool{false, true, true, true, true})
