@@ -86,6 +86,50 @@ func (c *cursor) fill(n int) error {
 	return nil
 }
 
+// ensure makes the window hold at least n bytes at the cursor.
+func (c *cursor) ensure(n int, what string) error {
+	if len(c.window()) >= n {
+		return nil
+	}
+	if int64(n) > c.left() {
+		return c.shortErr(int64(n), what)
+	}
+	return c.fill(n)
+}
+
+// readInto copies the next len(dst) bytes into dst and advances: what the
+// window holds by copy, the rest straight from the file in one call.
+func (c *cursor) readInto(dst []byte, what string) error {
+	if int64(len(dst)) > c.left() {
+		return c.shortErr(int64(len(dst)), what)
+	}
+	k := copy(dst, c.window())
+	c.skip(k)
+	if k == len(dst) {
+		return nil
+	}
+	if err := c.readAt(dst[k:], c.off); err != nil {
+		return err
+	}
+	c.off += int64(len(dst) - k)
+	c.buf, c.bufOff = c.buf[:0], c.off // the window is behind the cursor now
+	return nil
+}
+
+// readAt reads exactly len(dst) header bytes at off, which the parse has
+// already seen (or knows to be within the header), without moving the cursor.
+func (c *cursor) readAt(dst []byte, off int64) error {
+	got, err := c.r.ReadAt(dst, off)
+	if got == len(dst) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return &FormatError{Offset: off + int64(got), TensorIndex: -1,
+			Err: detail(ErrTruncated, "file ended during read (changed while parsing?)")}
+	}
+	return &FormatError{Offset: off, TensorIndex: -1, Err: err}
+}
+
 // window returns the buffered bytes after the cursor without advancing.
 func (c *cursor) window() []byte { return c.buf[c.off-c.bufOff:] }
 

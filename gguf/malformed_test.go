@@ -364,12 +364,10 @@ func TestHeaderSizeLimit(t *testing.T) {
 type zeroReader struct{ b []byte }
 
 func (z zeroReader) ReadAt(p []byte, off int64) (int, error) {
-	for i := range p {
-		if off+int64(i) < int64(len(z.b)) {
-			p[i] = z.b[off+int64(i)]
-		} else {
-			p[i] = 0
-		}
+	n := 0
+	if off < int64(len(z.b)) {
+		n = copy(p, z.b[off:])
 	}
+	clear(p[n:])
 	return len(p), nil
 }

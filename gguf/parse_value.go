@@ -1,8 +1,6 @@
 package gguf
 
-import (
-	"math"
-)
+import "encoding/binary"
 
 // parser holds the state of one parse: the cursor and running totals that
 // bound what the file can make us allocate.
@@ -112,86 +110,90 @@ func (p *parser) array(depth int) (Value, error) {
 
 // readFull copies the next len(dst) bytes (known to be there) into dst.
 func (p *parser) readFull(dst []byte) error {
-	for len(dst) > 0 {
-		w := p.c.window()
-		if len(w) == 0 {
-			n := len(dst)
-			if n > readChunk {
-				n = readChunk
-			}
-			if err := p.c.fill(n); err != nil {
-				return p.fail(err)
-			}
-			continue
-		}
-		k := copy(dst, w)
-		p.c.skip(k)
-		dst = dst[k:]
+	if err := p.c.readInto(dst, "array"); err != nil {
+		return p.fail(err)
 	}
 	return nil
 }
 
-// stringArray reads n strings into one slab plus an offset table, without
-// an allocation per string. n*lengthSize bytes are known to be there.
+// stringArray reads n strings (n length fields are known to be there)
+// without an allocation per string: a first pass over the read window
+// finds where each string starts and checks every length; then the whole
+// array is read in one call into one exactly sized slab.
 func (p *parser) stringArray(n int) (Value, error) {
 	c := p.c
-	offs := make([]uint32, n+1)
-	// Guess ~8 bytes a string (typical tokens); append grows it if not.
-	guess := int64(n) * 8
-	if guess > c.left() {
-		guess = c.left()
-	}
-	raw := make([]byte, 0, guess)
 	lenSize := int(c.countSize())
+	offs := make([]uint32, n+1)
+	start := c.off
 	for i := 0; i < n; {
 		// Fast path: every string wholly inside the window.
-		w := c.window()
-		j := 0
-		for i < n && len(w)-j >= lenSize {
-			var l uint64
-			if lenSize == 8 {
-				l = c.order.Uint64(w[j:])
-			} else {
-				l = uint64(c.order.Uint32(w[j:]))
-			}
-			if l > uint64(len(w)-j-lenSize) {
-				break
-			}
-			offs[i] = uint32(len(raw))
-			raw = append(raw, w[j+lenSize:j+lenSize+int(l)]...)
-			j += lenSize + int(l)
-			i++
+		base := uint32(c.off - start) // < maxHeaderBytes, so fits
+		var j, k int
+		switch {
+		case lenSize == 8 && c.order == binary.LittleEndian:
+			j, k = scanStrings(c.window(), offs[i:n], base, 8, binary.LittleEndian.Uint64)
+		case lenSize == 8:
+			j, k = scanStrings(c.window(), offs[i:n], base, 8, binary.BigEndian.Uint64)
+		case c.order == binary.LittleEndian:
+			j, k = scanStrings(c.window(), offs[i:n], base, 4, le32)
+		default:
+			j, k = scanStrings(c.window(), offs[i:n], base, 4, be32)
 		}
+		i += k
 		c.skip(j)
 		if i == n {
 			break
 		}
-		// Slow path: the next string straddles the window's end.
+		// The next string straddles the window's end: check its length,
+		// then refill so that it fits and the fast path takes it.
 		at := c.off
-		l, err := c.count("string length")
+		if err := c.ensure(lenSize, "string length"); err != nil {
+			return Value{}, p.fail(err)
+		}
+		var l uint64
+		if lenSize == 8 {
+			l = c.order.Uint64(c.window())
+		} else {
+			l = uint64(c.order.Uint32(c.window()))
+		}
+		c.skip(lenSize)
+		err := c.checkCount(l, 1, "string length", at)
+		c.off = at
 		if err != nil {
 			return Value{}, p.fail(err)
 		}
-		if err := c.checkCount(l, 1, "string length", at); err != nil {
+		if err := c.ensure(lenSize+int(l), "string"); err != nil {
 			return Value{}, p.fail(err)
 		}
-		if uint64(len(raw))+l > math.MaxUint32 {
-			return Value{}, p.errAt(at, detail(ErrTooLarge, "string array holds more than 4 GiB"))
-		}
-		s, err := c.next(int(l))
-		if err != nil {
-			return Value{}, p.fail(err)
-		}
-		offs[i] = uint32(len(raw))
-		raw = append(raw, s...)
-		i++
 	}
-	if len(raw) > math.MaxUint32 {
-		return Value{}, p.errAt(c.off, detail(ErrTooLarge, "string array holds more than 4 GiB"))
+	end := c.off
+	offs[n] = uint32(end - start)
+	raw := make([]byte, end-start)
+	if err := c.readAt(raw, start); err != nil {
+		return Value{}, p.fail(err)
 	}
-	offs[n] = uint32(len(raw))
-	return newStringArray(n, raw, offs), nil
+	return newStringArray(n, raw, offs, uint32(lenSize)), nil
 }
+
+// scanStrings walks the strings wholly inside w, recording where each
+// starts (base + its position in w) until offs is full. It returns the bytes
+// and the strings it consumed. length is a concrete function, not the
+// ByteOrder interface, so that the loop inlines it.
+func scanStrings(w []byte, offs []uint32, base uint32, lenSize int, length func([]byte) uint64) (j, k int) {
+	for k < len(offs) && len(w)-j >= lenSize {
+		l := length(w[j:])
+		if l > uint64(len(w)-j-lenSize) {
+			break
+		}
+		offs[k] = base + uint32(j)
+		j += lenSize + int(l)
+		k++
+	}
+	return j, k
+}
+
+func le32(b []byte) uint64 { return uint64(binary.LittleEndian.Uint32(b)) }
+func be32(b []byte) uint64 { return uint64(binary.BigEndian.Uint32(b)) }
 
 // nestedArray reads n arrays.
 func (p *parser) nestedArray(n, depth int, at int64) (Value, error) {

@@ -86,8 +86,10 @@ type Value struct {
 
 // array holds the elements of an array value in one of three forms:
 //   - fixed-size scalars: raw is n encoded elements in byte order order;
-//   - strings: raw is the strings' bytes back to back, string i being
-//     raw[offs[i]:offs[i+1]] (offs has n+1 entries);
+//   - strings: string i is raw[offs[i]+skip:offs[i+1]] (offs has n+1
+//     entries): skip is 0 for constructed arrays, whose strings lie back to
+//     back, and the length-prefix size for parsed ones, whose raw is the
+//     encoded array as it was in the file;
 //   - arrays: vals holds the element arrays.
 type array struct {
 	elem  ValueType
@@ -95,6 +97,7 @@ type array struct {
 	order binary.ByteOrder
 	raw   []byte
 	offs  []uint32
+	skip  uint32
 	vals  []Value
 }
 
@@ -167,7 +170,7 @@ func NewStringArray(strs []string) (Value, error) {
 		raw = append(raw, s...)
 	}
 	offs[len(strs)] = uint32(len(raw))
-	return newStringArray(len(strs), raw, offs), nil
+	return newStringArray(len(strs), raw, offs, 0), nil
 }
 
 // NewUint8Array builds an array of uint8.
@@ -245,9 +248,10 @@ func newFixedArray(elem ValueType, n int, order binary.ByteOrder, raw []byte) Va
 	return Value{typ: ValueArray, arr: &array{elem: elem, n: n, order: order, raw: raw}}
 }
 
-// newStringArray wraps n strings stored back to back (raw and offs are not copied).
-func newStringArray(n int, raw []byte, offs []uint32) Value {
-	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, offs: offs}}
+// newStringArray wraps n strings, string i being raw[offs[i]+skip:offs[i+1]]
+// (raw and offs are not copied).
+func newStringArray(n int, raw []byte, offs []uint32, skip uint32) Value {
+	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, offs: offs, skip: skip}}
 }
 
 // newNestedArray wraps element arrays (vals is not copied).
@@ -327,7 +331,7 @@ func (a *array) at(i int) Value {
 	case ValueArray:
 		return a.vals[i]
 	case ValueString:
-		return Value{typ: ValueString, str: string(a.raw[a.offs[i]:a.offs[i+1]])}
+		return Value{typ: ValueString, str: string(a.strBytes(i))}
 	default:
 		size := a.elem.fixedSize()
 		return Value{typ: a.elem, bits: getFixed(a.raw[i*size:], a.elem, a.order)}
@@ -335,7 +339,7 @@ func (a *array) at(i int) Value {
 }
 
 // strBytes returns string element i's bytes without copying (read-only).
-func (a *array) strBytes(i int) []byte { return a.raw[a.offs[i]:a.offs[i+1]] }
+func (a *array) strBytes(i int) []byte { return a.raw[a.offs[i]+a.skip : a.offs[i+1]] }
 
 func (v Value) mismatch(want ValueType) error {
 	return fmt.Errorf("gguf: %w: value is %s, not %s", ErrTypeMismatch, v.describe(), want)
