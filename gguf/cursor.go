@@ -29,6 +29,15 @@ func newCursor(r io.ReaderAt, size int64) *cursor {
 	return &cursor{r: r, size: size, limit: limit, order: binary.LittleEndian}
 }
 
+// newCursorBytes is a cursor over bytes already in memory (a mapping of the
+// file): its window is the whole header, so it never reads through r.
+// Values must copy what they keep, as they do from any window.
+func newCursorBytes(b []byte, r io.ReaderAt, size int64) *cursor {
+	c := newCursor(r, size)
+	c.buf = b[:c.limit:c.limit]
+	return c
+}
+
 // left is how many header bytes remain after the cursor.
 func (c *cursor) left() int64 { return c.limit - c.off }
 
@@ -119,6 +128,10 @@ func (c *cursor) readInto(dst []byte, what string) error {
 // readAt reads exactly len(dst) header bytes at off, which the parse has
 // already seen (or knows to be within the header), without moving the cursor.
 func (c *cursor) readAt(dst []byte, off int64) error {
+	if off >= c.bufOff && off+int64(len(dst)) <= c.bufOff+int64(len(c.buf)) {
+		copy(dst, c.buf[off-c.bufOff:])
+		return nil
+	}
 	got, err := c.r.ReadAt(dst, off)
 	if got == len(dst) {
 		return nil

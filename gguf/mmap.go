@@ -10,8 +10,9 @@ import (
 )
 
 // Open maps the file read-only (falling back to pread when mapping fails,
-// see MapError) and parses it. The header is parsed with pread, not through
-// the mapping, so a file truncated during parsing is an error, not a fault.
+// see MapError) and parses it. The header is parsed through the mapping
+// when there is one (a file truncated meanwhile gives an error, not a
+// crash), else read with pread.
 func Open(path string) (*File, error) { return open(path, mapFile) }
 
 // mapper maps a file's size bytes, or says why not.
@@ -31,8 +32,17 @@ func open(path string, mapFn mapper) (*File, error) {
 		osf.Close()
 		return nil, fmt.Errorf("gguf: %s: not a regular file", path)
 	}
-	f, err := parse(osf, st.Size())
+	m, mapErr := mapFn(osf, st.Size())
+	var f *File
+	if m != nil {
+		f, err = parseMapped(m, osf, st.Size())
+	} else {
+		f, err = parse(osf, st.Size())
+	}
 	if err != nil {
+		if m != nil {
+			m.Unmap()
+		}
 		osf.Close()
 		var fe *FormatError
 		if errors.As(err, &fe) {
@@ -43,7 +53,7 @@ func open(path string, mapFn mapper) (*File, error) {
 	f.Path = path
 	f.ra = osf
 	f.osFile = osf
-	f.mapping, f.mapErr = mapFn(osf, st.Size())
+	f.mapping, f.mapErr = m, mapErr
 	return f, nil
 }
 

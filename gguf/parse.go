@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io"
 	"math/bits"
+	"runtime/debug"
+	"unsafe"
 )
 
 var magic = [4]byte{'G', 'G', 'U', 'F'}
@@ -14,7 +16,35 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 	if size < 0 {
 		return nil, &FormatError{Offset: -1, TensorIndex: -1, Err: detail(ErrTruncated, "negative file size %d", size)}
 	}
-	c := newCursor(r, size)
+	return parseCursor(newCursor(r, size))
+}
+
+// parseMapped parses through m, a mapping of the whole file (size bytes),
+// which is cheaper than reading: no copy into a window, no system calls.
+// A file that shrinks under the mapping while it is parsed faults; the
+// fault is turned into an error rather than a crash.
+func parseMapped(m []byte, r io.ReaderAt, size int64) (f *File, err error) {
+	if int64(len(m)) != size {
+		return nil, &FormatError{Offset: -1, TensorIndex: -1, Err: detail(ErrTruncated, "mapping of %d bytes for a %d-byte file", len(m), size)}
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			fault, ok := p.(interface{ Addr() uintptr })
+			if !ok {
+				panic(p)
+			}
+			addr := int64(fault.Addr() - uintptr(unsafe.Pointer(unsafe.SliceData(m))))
+			f, err = nil, &FormatError{Offset: addr, TensorIndex: -1,
+				Err: detail(ErrTruncated, "file shrank while its header was parsed")}
+		}
+	}()
+	return parseCursor(newCursorBytes(m, r, size))
+}
+
+// parseCursor parses the file through c.
+func parseCursor(c *cursor) (*File, error) {
+	size := c.size
 	p := &parser{c: c}
 	b, err := c.need(4, "magic")
 	if err != nil {
