@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -108,4 +109,61 @@ func (e *headerEncoder) array(v Value) {
 			e.value(a.at(i))
 		}
 	}
+}
+
+// writeHeader writes magic, counts, metadata, tensor infos and the padding
+// up to the data section, and fixes the tensors' absolute offsets.
+func (w *Writer) writeHeader(md []KV) error {
+	bw := bufio.NewWriterSize(w.dst, 1<<20)
+	e := &headerEncoder{w: bw, order: w.order, version: w.version}
+	e.bytes([]byte("GGUF"))
+	e.u32(w.version)
+	e.count(uint64(len(w.tensors)))
+	e.count(uint64(len(md)))
+	for _, kv := range md {
+		e.str(kv.Key)
+		e.u32(uint32(kv.Value.Type()))
+		e.value(kv.Value)
+	}
+	for _, t := range w.tensors {
+		e.str(t.Name)
+		e.u32(uint32(len(t.Dims)))
+		for _, d := range t.Dims {
+			e.count(d)
+		}
+		e.u32(uint32(t.Type))
+		e.u64(t.Offset)
+	}
+	if e.err != nil {
+		return fmt.Errorf("gguf: writer: header: %w", e.err)
+	}
+	dataOff, ok := alignUp(e.n, w.align)
+	if !ok {
+		return fmt.Errorf("gguf: writer: %w: header", ErrOverflow)
+	}
+	for i := range w.tensors {
+		t := &w.tensors[i]
+		t.FileOffset, ok = addU64(dataOff, t.Offset)
+		if !ok || t.FileOffset > math.MaxInt64 {
+			return fmt.Errorf("gguf: writer: tensor %d %q: %w: file exceeds 2^63 bytes", i, t.Name, ErrOverflow)
+		}
+	}
+	if _, ok := addU64(dataOff, w.dataSize()); !ok || dataOff+w.dataSize() > math.MaxInt64 {
+		return fmt.Errorf("gguf: writer: %w: file exceeds 2^63 bytes", ErrOverflow)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("gguf: writer: header: %w", err)
+	}
+	w.pos, w.written, w.dataOff = e.n, e.n, dataOff
+	return w.pad(dataOff)
+}
+
+// dataSize is the data section's length, padding after the last tensor included.
+func (w *Writer) dataSize() uint64 {
+	if len(w.tensors) == 0 {
+		return 0
+	}
+	last := w.tensors[len(w.tensors)-1]
+	end, _ := alignUp(last.Offset+last.Size, w.align) // checked in layout
+	return end
 }
