@@ -20,12 +20,12 @@ type fakeRuntime struct {
 	events     map[uintptr]uintptr  // event -> stream it was recorded on
 	registered map[uintptr]uint64   // host register start -> length
 
-	registerCode   int32                     // nonzero: every hostRegister fails with it
-	memcpyAsyncHit func(n int) int32         // called with the call's ordinal; nonzero fails it
-	onMemcpyAsync  func()                    // hook run on every async copy
-	calls          map[string]int            // calls by name
-	registerFlags  map[uint32]int            // flags hostRegister saw
-	failMalloc     func(size uint64) bool    // true: malloc fails with out of memory
+	registerCode   int32                       // nonzero: every hostRegister fails with it
+	memcpyAsyncHit func(n int) int32           // called with the call's ordinal; nonzero fails it
+	onMemcpyAsync  func()                      // hook run on every async copy
+	calls          map[string]int              // calls by name
+	registerFlags  map[uint32]int              // flags hostRegister saw
+	failMalloc     func(size uint64) bool      // true: malloc fails with out of memory
 	onRegister     func(ptr uintptr, n uint64) // hook
 }
 
