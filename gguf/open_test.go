@@ -150,3 +150,38 @@ func TestCloseTwice(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+// A file truncated under the mapping while its header is parsed gives
+// ErrTruncated, not SIGBUS.
+func TestParseMappedFault(t *testing.T) {
+	b := manyPageHeader()
+	path := writeTemp(t, "f.gguf", b)
+	osf, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer osf.Close()
+	m, err := mapFile(osf, int64(len(b)))
+	if err != nil {
+		t.Skipf("cannot map: %v", err)
+	}
+	defer m.Unmap()
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	_, err = parseMapped(m, osf, int64(len(b)))
+	fe := wantFormatError(t, err, ErrTruncated)
+	if fe.Offset < 4096 {
+		t.Errorf("fault offset %d, want at or past the new end 4096", fe.Offset)
+	}
+}
+
+// manyPageHeader is a file whose header spans many pages.
+func manyPageHeader() []byte {
+	strs := make([]string, 20000)
+	for i := range strs {
+		strs[i] = pseudoWord(i, 8)
+	}
+	arr, _ := NewStringArray(strs)
+	return tfile{kvs: []KV{{"tokenizer.ggml.tokens", arr}}}.bytes()
+}
