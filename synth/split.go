@@ -27,7 +27,7 @@ func (m *Model) Split(n int) ([]*Model, error) {
 			{Key: gguf.KeySplitCount, Value: gguf.NewUint16(uint16(n))},
 			{Key: gguf.KeySplitTensorsCount, Value: gguf.NewInt32(int32(len(m.Tensors)))},
 		}
-		md := split
+		md := append(split, m.origin()...)
 		if k == 0 {
 			md = append(append([]gguf.KV(nil), m.Metadata...), split...)
 		}

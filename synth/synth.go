@@ -36,6 +36,13 @@ type Options struct {
 	Split int
 }
 
+// Keys every synthetic model carries, so that a file says how it was made
+// (and gen knows it may overwrite it).
+const (
+	KeyPreset = "ggufs.synthetic.preset"
+	KeySeed   = "ggufs.synthetic.seed"
+)
+
 // ErrOptions marks invalid Options (unknown preset, unusable dtype).
 var ErrOptions = errors.New("synth: invalid options")
 
@@ -67,6 +74,7 @@ func Plan(opts Options) (*Model, error) {
 			return nil, fmt.Errorf("%w: preset %q has fixed tensor types; --dtype does not apply", ErrOptions, p.name)
 		}
 		m.Metadata, m.Tensors = zooModel()
+		m.Metadata = append(m.Metadata, m.origin()...)
 		return m, nil
 	}
 	matrix := p.llama.matrixType
@@ -81,8 +89,28 @@ func Plan(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Metadata, m.Tensors = llamaMetadata(p.llama, matrix), tensors
+	m.Metadata, m.Tensors = append(llamaMetadata(p.llama, matrix), m.origin()...), tensors
 	return m, nil
+}
+
+// origin is the metadata that marks the model as synthetic.
+func (m *Model) origin() []gguf.KV {
+	return []gguf.KV{
+		{Key: KeyPreset, Value: gguf.NewString(m.opts.Preset)},
+		{Key: KeySeed, Value: gguf.NewUint64(m.opts.Seed)},
+	}
+}
+
+// IsSynthetic reports whether path is a GGUF file that synth wrote (every
+// shard of a split model is marked).
+func IsSynthetic(path string) bool {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, ok := f.Metadata.Get(KeyPreset)
+	return ok
 }
 
 func presetNames() string {

@@ -41,7 +41,7 @@ func genCommand() *cli.Command {
 			&cli.BoolFlag{Name: "big-endian", Usage: "write a big-endian file (header fields byte-swapped; gguf-py's layout)"},
 			&cli.Uint64Flag{Name: "alignment", Value: gguf.DefaultAlignment, Usage: "data alignment in bytes, a power of two; other than 32 it is stored as general.alignment"},
 			&cli.IntFlag{Name: "split", Value: 1, Usage: "write a split model of `N` shards as llama.cpp's gguf-split does: FILE.gguf becomes FILE-00001-of-0000N.gguf, …"},
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite FILE if it exists"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite FILE even if it is not a model made by gen (those are replaced without asking)"},
 		},
 		Action: runGen,
 	}
@@ -120,9 +120,11 @@ func runGen(c *cli.Context) error {
 	}
 	paths := synth.ShardPaths(out, len(shards))
 	if !c.Bool("force") {
+		// Replacing a model gen made is routine (demos, benchmarks); anything
+		// else may be someone's real model.
 		for _, p := range paths {
-			if _, err := os.Lstat(p); err == nil {
-				return fmt.Errorf("gen: %s exists (use --force to overwrite)", p)
+			if _, err := os.Lstat(p); err == nil && !synth.IsSynthetic(p) {
+				return fmt.Errorf("gen: %s exists and is not a model made by ggufs gen (use --force to overwrite)", p)
 			}
 		}
 	}

@@ -143,6 +143,10 @@ func TestGenRefusesToOverwrite(t *testing.T) {
 	if _, err := gguf.Open(path); err != nil {
 		t.Errorf("after --force: %v", err)
 	}
+	// A model gen made is replaced without --force.
+	if out, code := genCLI(t, "gen", "-o", path, "--seed", "9"); code != exitOK {
+		t.Fatalf("replacing a generated model: exit %d: %s", code, out)
+	}
 	// No temporary files are left behind.
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
