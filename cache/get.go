@@ -136,6 +136,9 @@ func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("cache: tensor %q: negative offset %d", h.e.t.Name, off)
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if uint64(off) >= h.size {
 		return 0, io.EOF
 	}

@@ -22,7 +22,13 @@ type block struct {
 	off    uint64
 }
 
-func (b block) ptr() hip.DevicePtr { return b.region.base + hip.DevicePtr(b.off) }
+// ptr is the block's device address; 0 for the empty block of a zero-byte tensor.
+func (b block) ptr() hip.DevicePtr {
+	if b.region == nil {
+		return 0
+	}
+	return b.region.base + hip.DevicePtr(b.off)
+}
 
 // pool owns the cache's device allocations and places blocks in them. It does
 // no locking: the cache calls it under its mutex.
