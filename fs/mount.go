@@ -45,6 +45,11 @@ func FuseOptions(o MountOptions) *fusefs.Options {
 			Logger:               o.Logger,
 			MaxWrite:             maxRead,
 			IgnoreSecurityLabels: true,
+			// Replies carry bytes from memory (ReadResultData), never from a
+			// file descriptor: splicing would only cost a wasted pipe setup
+			// per read (and fails outright for 1 MiB reads, larger than
+			// the default pipe-max-size).
+			DisableSplice: true,
 			// As root, mount(2) directly (no fusermount3 needed); otherwise
 			// go-fuse falls back to fusermount3.
 			DirectMount: true,

@@ -1,8 +1,418 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
 
-// benchFuseCommand is a placeholder until the benchmark is written.
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/ggufs/ggufs/cache"
+	ggufsfs "github.com/ggufs/ggufs/fs"
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/synth"
+)
+
+// fuseBenchLatencyBytes is the tensor whose first-read latency is measured.
+const fuseBenchLatencyBytes = 100_000_000
+
+// fuseBenchReadSize is each read's size: dd bs=1M.
+const fuseBenchReadSize = 1 << 20
+
 func benchFuseCommand() *cli.Command {
-	return &cli.Command{Name: "fuse", Hidden: true}
+	return &cli.Command{
+		Name:      "fuse",
+		Usage:     "time reads of a tensor's data file against a bare go-fuse server and the file itself",
+		ArgsUsage: " ",
+		Description: `Writes a model with one tensor of --size bytes and one of 100 MB, and in the
+same run times sequential 1 MiB reads of:
+   a bare go-fuse server of an in-memory file, mounted with ggufs's options
+     (the baseline: what any go-fuse filesystem can reach here),
+   the tensor's bytes read from the GGUF file directly,
+   ggufs's tensors/<name>/data: the first read (which uploads the tensor),
+     a re-read (served by the kernel page cache) and O_DIRECT reads (each
+     one served from the device copy),
+then the first-read latency of the 100 MB tensor and the time to mount
+models of several sizes (tiny; llama-7b and llama-70b as sparse files).
+Ratios are against the bare server's read of the same kind.
+
+Examples:
+   ggufs bench fuse
+   ggufs bench fuse --size 512MiB --backend host
+   ggufs bench fuse --backend cuda --dir /dev/shm`,
+		Flags: append(gpuBackendFlags(),
+			&cli.StringFlag{Name: "size", Value: "2GiB", Usage: "bytes of the tensor read sequentially"},
+			&cli.StringFlag{Name: "dir", Usage: "folder for the model files and mountpoints (default: the system's temporary folder)"},
+		),
+		Action: runBenchFuse,
+	}
+}
+
+// fuseBenchRow is one measured read.
+type fuseBenchRow struct {
+	name     string
+	seconds  float64
+	bytes    uint64
+	baseline string // the row this one is compared with, if any
+}
+
+func (r fuseBenchRow) gbps() float64 { return float64(r.bytes) / r.seconds / 1e9 }
+
+func runBenchFuse(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError{"bench fuse takes no arguments"}
+	}
+	size, err := parseBytes(c.String("size"))
+	if err != nil || size < fuseBenchReadSize {
+		return usageError{fmt.Sprintf("--size %q: want at least 1MiB", c.String("size"))}
+	}
+	size &^= 3 // whole f32 elements
+	opts, err := gpuBackendOptions(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFuseDevice(); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(c.String("dir"), "ggufs-bench-fuse")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	w := c.App.Writer
+
+	modelPath := filepath.Join(work, "bench.gguf")
+	if err := writeFuseBenchModel(modelPath, size); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "bench fuse: %s tensor, 1 MiB reads, %d CPUs\n", bytesText(size), runtime.NumCPU())
+
+	var rows []fuseBenchRow
+	bare, err := benchBare(work, size)
+	if err != nil {
+		return fmt.Errorf("bare go-fuse server: %w", err)
+	}
+	rows = append(rows, bare...)
+	direct, err := benchGGUFFile(modelPath)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, direct)
+	opts.HostCapacity = size + fuseBenchLatencyBytes + 64<<20
+	served, latency, device, err := benchGgufs(work, modelPath, opts)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, served...)
+	printFuseBenchRows(w, rows)
+	fmt.Fprintf(w, "first read of a 100 MB tensor on %s: %.1f ms to the first 1 MiB (the whole tensor uploads), %.2f GB/s\n",
+		device, latency.Seconds()*1e3, fuseBenchLatencyBytes/latency.Seconds()/1e9)
+
+	fmt.Fprintf(w, "mount time (open, parse header, build tree, mount; median of 5):\n")
+	for _, p := range []struct {
+		preset string
+		sparse bool
+	}{{"tiny", false}, {"llama-7b", true}, {"llama-70b", true}} {
+		d, n, fileBytes, err := benchMountTime(work, p.preset, p.sparse)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %-10s %4d tensors %12s  %7.1f ms\n", p.preset, n, bytesText(fileBytes), d.Seconds()*1e3)
+	}
+	return nil
+}
+
+// writeFuseBenchModel writes bench.data (size bytes) and bench.100mb, filled
+// with a repeated random block (content does not matter to a read's speed,
+// but zeros could be special-cased somewhere).
+func writeFuseBenchModel(path string, size uint64) error {
+	md := []gguf.KV{{Key: "general.architecture", Value: gguf.NewString("bench")}}
+	specs := []gguf.TensorSpec{
+		{Name: "bench.data", Type: gguf.TypeF32, Dims: []uint64{size / 4}},
+		{Name: "bench.100mb", Type: gguf.TypeF32, Dims: []uint64{fuseBenchLatencyBytes / 4}},
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	wr, err := gguf.NewWriter(f, md, specs, gguf.WriterOptions{})
+	if err != nil {
+		return err
+	}
+	block := make([]byte, 4<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range block {
+		block[i] = byte(rng.Uint32())
+	}
+	for _, t := range wr.Tensors() {
+		if err := wr.WriteTensor(t.Name, io.LimitReader(repeatReader{block: block}, int64(t.Size))); err != nil {
+			return err
+		}
+	}
+	if err := wr.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// repeatReader repeats block forever.
+type repeatReader struct {
+	block []byte
+	off   int
+}
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.block[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.block)
+	}
+	return n, nil
+}
+
+// timeRead reads path sequentially to its end, 1 MiB at a time.
+func timeRead(path string, flags int) (time.Duration, uint64, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|flags, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	buf := alignedBuffer(fuseBenchReadSize)
+	var n uint64
+	start := time.Now()
+	for {
+		m, err := f.Read(buf)
+		n += uint64(m)
+		if err == io.EOF || (err == nil && m == 0) {
+			break
+		}
+		if err != nil {
+			return 0, n, err
+		}
+	}
+	return time.Since(start), n, nil
+}
+
+// alignedBuffer is page-aligned, as O_DIRECT reads want.
+func alignedBuffer(n int) []byte {
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return make([]byte, n)
+	}
+	return b
+}
+
+// fuseBenchRepeats is how often the repeatable reads run; the fastest
+// counts (this machine is shared, and the noise only ever slows a run).
+const fuseBenchRepeats = 3
+
+// readRows times the three kinds of read of path: the first (once), re-reads
+// from the kernel page cache and O_DIRECT reads (each served by the server).
+func readRows(label, path string, baseline bool) ([]fuseBenchRow, error) {
+	kinds := []struct {
+		name    string
+		flags   int
+		repeats int
+	}{{"first read", 0, 1}, {"re-read (page cache)", 0, fuseBenchRepeats}, {"O_DIRECT", unix.O_DIRECT, fuseBenchRepeats}}
+	var rows []fuseBenchRow
+	for _, k := range kinds {
+		var best time.Duration
+		var n uint64
+		for range k.repeats {
+			d, m, err := timeRead(path, k.flags)
+			if err != nil {
+				return nil, fmt.Errorf("%s, %s: %w", label, k.name, err)
+			}
+			if best == 0 || d < best {
+				best, n = d, m
+			}
+		}
+		row := fuseBenchRow{name: label + ", " + k.name, seconds: best.Seconds(), bytes: n}
+		if !baseline {
+			row.baseline = "bare go-fuse, " + k.name
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func benchBare(work string, size uint64) ([]fuseBenchRow, error) {
+	dir := filepath.Join(work, "bare")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, err
+	}
+	data := make([]byte, size)
+	block := make([]byte, 4<<20)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range block {
+		block[i] = byte(rng.Uint32())
+	}
+	for off := 0; off < len(data); off += len(block) {
+		copy(data[off:], block)
+	}
+	server, err := mountBare(dir, data)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readRows("bare go-fuse", filepath.Join(dir, "data"), true)
+	if uerr := server.Unmount(); err == nil && uerr != nil {
+		err = uerr
+	}
+	return rows, err
+}
+
+// benchGGUFFile reads the big tensor's bytes from the model file itself,
+// once to warm the page cache, then timed.
+func benchGGUFFile(path string) (fuseBenchRow, error) {
+	m, err := gguf.OpenModel(path)
+	if err != nil {
+		return fuseBenchRow{}, err
+	}
+	t := m.Tensors[0]
+	m.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		return fuseBenchRow{}, err
+	}
+	defer f.Close()
+	buf := alignedBuffer(fuseBenchReadSize)
+	read := func() (time.Duration, error) {
+		start := time.Now()
+		for off := t.FileOffset; off < t.FileOffset+t.Size; off += fuseBenchReadSize {
+			n := min(uint64(len(buf)), t.FileOffset+t.Size-off)
+			if _, err := f.ReadAt(buf[:n], int64(off)); err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(start), nil
+	}
+	if _, err := read(); err != nil {
+		return fuseBenchRow{}, err
+	}
+	d, err := read()
+	return fuseBenchRow{name: "GGUF file read directly (page cache)", seconds: d.Seconds(), bytes: t.Size, baseline: "bare go-fuse, re-read (page cache)"}, err
+}
+
+// benchGgufs mounts the model and times its data file and the latency of the
+// 100 MB tensor's first read.
+func benchGgufs(work, modelPath string, opts hip.Options) ([]fuseBenchRow, time.Duration, string, error) {
+	dir := filepath.Join(work, "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, 0, "", err
+	}
+	m, err := gguf.OpenModel(modelPath)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer m.Close()
+	dev, _, err := hip.Open(opts)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer dev.Close()
+	var root *ggufsfs.Root
+	c, err := cache.New(dev, cache.TensorsFromModel(m), cache.Options{OnEvict: func(n string) { root.OnEvict(n) }})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer c.Close()
+	if root, err = ggufsfs.New(ggufsfs.Config{Model: m, Cache: c, Device: dev.String()}); err != nil {
+		return nil, 0, "", err
+	}
+	server, err := ggufsfs.Mount(dir, root, ggufsfs.MountOptions{})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer func() {
+		server.Unmount()
+		root.Wait()
+	}()
+
+	rows, err := readRows("ggufs data", filepath.Join(dir, "tensors", "bench.data", "data"), false)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	f, err := os.Open(filepath.Join(dir, "tensors", "bench.100mb", "data"))
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer f.Close()
+	buf := make([]byte, fuseBenchReadSize)
+	start := time.Now()
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, 0, "", err
+	}
+	return rows, time.Since(start), dev.String(), nil
+}
+
+// benchMountTime generates a preset and times mounting it in this process,
+// from opening the file to the kernel serving the tree.
+func benchMountTime(work, preset string, sparse bool) (time.Duration, int, uint64, error) {
+	path := filepath.Join(work, preset+".gguf")
+	st, err := synth.GenerateFile(path, synth.Options{Preset: preset, Sparse: sparse})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer os.Remove(path)
+	dir := filepath.Join(work, "mnt-"+preset)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return 0, 0, 0, err
+	}
+	var times []time.Duration
+	tensors := 0
+	for range 5 {
+		start := time.Now()
+		m, err := gguf.OpenModel(path)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		dev := hip.NewHost(hip.HostOptions{})
+		c, err := cache.New(dev, cache.TensorsFromModel(m), cache.Options{})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		root, err := ggufsfs.New(ggufsfs.Config{Model: m, Cache: c, Device: dev.String()})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		server, err := ggufsfs.Mount(dir, root, ggufsfs.MountOptions{})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		times = append(times, time.Since(start))
+		tensors = len(m.Tensors)
+		err = server.Unmount()
+		c.Close()
+		dev.Close()
+		m.Close()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	slices.Sort(times)
+	return times[len(times)/2], tensors, st.FileBytes, nil
+}
+
+func printFuseBenchRows(w io.Writer, rows []fuseBenchRow) {
+	byName := map[string]fuseBenchRow{}
+	for _, r := range rows {
+		byName[r.name] = r
+	}
+	fmt.Fprintf(w, "  %-44s %8s %8s  %s\n", "sequential read", "GB/s", "ms", "vs bare go-fuse")
+	for _, r := range rows {
+		ratio := ""
+		if b, ok := byName[r.baseline]; ok {
+			ratio = fmt.Sprintf("%.2f", r.gbps()/b.gbps())
+		}
+		fmt.Fprintf(w, "  %-44s %8.2f %8.1f  %s\n", r.name, r.gbps(), r.seconds*1e3, ratio)
+	}
 }
