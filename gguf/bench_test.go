@@ -140,14 +140,28 @@ func medianDuration(n int, fn func()) time.Duration {
 // measured in the same run (reading the header bytes in one read) and the
 // ratio to it (x-floor). The second variant adds a 64 GiB hole after the
 // data: the time and allocations must not change with the file's size.
+//
+// GGUFS_BENCH_FILE=path adds a run on that file (e.g. from ggufs gen).
 func BenchmarkOpen(b *testing.B) {
 	tf := llama70bHeader()
-	for _, c := range []struct {
+	cases := []struct {
 		name  string
 		extra uint64
-	}{{"llama70b", 0}, {"llama70b+64GiB-hole", 64 << 30}} {
+		path  string
+	}{{"llama70b", 0, ""}, {"llama70b+64GiB-hole", 64 << 30, ""}}
+	if p := os.Getenv("GGUFS_BENCH_FILE"); p != "" {
+		cases = append(cases, struct {
+			name  string
+			extra uint64
+			path  string
+		}{"file", 0, p})
+	}
+	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			path := writeSparse(b, b.TempDir(), tf, tf.laidOutSize()+c.extra)
+			path := c.path
+			if path == "" {
+				path = writeSparse(b, b.TempDir(), tf, tf.laidOutSize()+c.extra)
+			}
 			f, err := Open(path)
 			if err != nil {
 				b.Fatal(err)
