@@ -1,8 +1,135 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"syscall"
+	"time"
 
-// benchOpenCommand is a placeholder until the benchmark is written.
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/urfave/cli/v2"
+)
+
 func benchOpenCommand() *cli.Command {
-	return &cli.Command{Name: "open", Hidden: true}
+	return &cli.Command{
+		Name:      "open",
+		Usage:     "time gguf.Open (parse and validate the header) against reading the header bytes in one read",
+		ArgsUsage: "FILE",
+		Description: `Opens FILE once to learn its header size (which also warms the page cache),
+then times --runs opens with gguf.Open (map, parse, validate every count,
+name and tensor range; the data section is never read) and --runs reads of
+the header bytes with one pread into a reused buffer: the floor. Prints the
+medians, their ratio (the target is at most 5x), the peak RSS of the process
+after the opens (getrusage maxrss, before the floor's buffer exists), and the
+tensor and key counts.
+
+Examples:
+   ggufs gen -o llama70b.gguf --preset llama-70b --sparse
+   ggufs bench open llama70b.gguf
+   ggufs bench open --runs 50 --json llama70b.gguf`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "runs", Value: 20, Usage: "timed runs of each"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+		},
+		Action: runBenchOpen,
+	}
 }
+
+// benchOpenResult is what bench open measures; the JSON field names are stable.
+type benchOpenResult struct {
+	File        string  `json:"file"`
+	FileBytes   int64   `json:"file_bytes"`
+	HeaderBytes uint64  `json:"header_bytes"`
+	Tensors     int     `json:"tensors"`
+	Keys        int     `json:"keys"`
+	Mapped      bool    `json:"mapped"`
+	Runs        int     `json:"runs"`
+	FloorNs     int64   `json:"floor_ns"`
+	OpenNs      int64   `json:"open_ns"`
+	Ratio       float64 `json:"ratio"`
+	PeakRSS     int64   `json:"peak_rss_bytes"`
+}
+
+func runBenchOpen(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError{"bench open: want exactly one FILE"}
+	}
+	runs := c.Int("runs")
+	if runs < 1 {
+		return usageError{"bench open: --runs must be at least 1"}
+	}
+	path := c.Args().First()
+	f, err := gguf.Open(path)
+	if err != nil {
+		return err
+	}
+	r := benchOpenResult{File: path, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Tensors: len(f.Tensors),
+		Keys: f.Metadata.Len(), Mapped: f.Mapped(), Runs: runs}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	open, err := medianOf(runs, func() error {
+		f, err := gguf.Open(path)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	if err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return fmt.Errorf("bench open: getrusage: %w", err)
+	}
+	r.PeakRSS = ru.Maxrss * 1024 // Linux reports KiB
+	buf := make([]byte, r.HeaderBytes)
+	floor, err := medianOf(runs, func() error { return readHeader(path, buf) })
+	if err != nil {
+		return err
+	}
+	r.OpenNs, r.FloorNs = open.Nanoseconds(), floor.Nanoseconds()
+	r.Ratio = float64(open) / float64(floor)
+	w := c.App.Writer
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(w, "file          %s: %.1f GiB, header %d bytes, %d tensors, %d keys, mapped %v\n",
+		r.File, float64(r.FileBytes)/(1<<30), r.HeaderBytes, r.Tensors, r.Keys, r.Mapped)
+	fmt.Fprintf(w, "header floor  %8.3f ms  (one pread of the header bytes, median of %d)\n", ms(floor), runs)
+	fmt.Fprintf(w, "gguf.Open     %8.3f ms  (map, parse, validate; median of %d)\n", ms(open), runs)
+	fmt.Fprintf(w, "ratio         %8.2f x   (target: at most 5x)\n", r.Ratio)
+	fmt.Fprintf(w, "peak RSS      %8.1f MiB (after the opens)\n", float64(r.PeakRSS)/(1<<20))
+	return nil
+}
+
+// readHeader is the floor: open, one read of len(buf) bytes, close.
+func readHeader(path string, buf []byte) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.ReadAt(buf, 0)
+	return err
+}
+
+// medianOf runs fn n times and returns the median duration.
+func medianOf(n int, fn func() error) (time.Duration, error) {
+	ds := make([]time.Duration, n)
+	for i := range ds {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		ds[i] = time.Since(t0)
+	}
+	slices.Sort(ds)
+	return ds[n/2], nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
