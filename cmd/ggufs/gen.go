@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,10 +130,14 @@ func runGen(c *cli.Context) error {
 		}
 	}
 	start := time.Now()
+	progress := genProgress(shards, opts.Sparse)
 	var total synth.Stats
 	for k, p := range paths {
-		st, err := genWrite(p, shards[k])
+		st, err := genWrite(p, shards[k], progress)
 		if err != nil {
+			if progress != nil {
+				progress.Finish(err)
+			}
 			return err
 		}
 		total.Tensors += st.Tensors
@@ -143,18 +148,27 @@ func runGen(c *cli.Context) error {
 			total.DataOffset = st.DataOffset
 		}
 	}
+	if progress != nil {
+		progress.Finish(nil)
+	}
 	genReport(c.App.Writer, paths, opts, total, time.Since(start))
 	return nil
 }
 
 // genWrite writes to a temporary file beside out and renames it into place,
 // so a failed or interrupted run never leaves a half-written model at out.
-func genWrite(out string, m *synth.Model) (synth.Stats, error) {
+// A progress display, if any, counts the bytes (only for models with data:
+// a sparse model needs the file itself, to seek and truncate).
+func genWrite(out string, m *synth.Model, progress *uploadProgress) (synth.Stats, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
 		return synth.Stats{}, fmt.Errorf("gen: %w", err)
 	}
-	st, err := m.Write(tmp)
+	var dst io.Writer = tmp
+	if progress != nil {
+		dst = progressWriter{w: tmp, p: progress}
+	}
+	st, err := m.Write(dst)
 	if err == nil {
 		err = tmp.Chmod(0o644) // CreateTemp makes it private; a model is not
 	}
