@@ -80,8 +80,15 @@ func unescapeMountinfo(s string) string {
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
-// errStaleMount: a FUSE mount whose server has gone (stat gives ENOTCONN).
-var errStaleMount = errors.New("stale mount")
+// Why a directory cannot be mounted on; test with errors.Is.
+var (
+	// errStaleMount: a FUSE mount whose server has gone (ENOTCONN).
+	errStaleMount = errors.New("stale mount")
+	// errBusyMount: something is mounted there already.
+	errBusyMount = errors.New("busy")
+	errNoDir     = errors.New("does not exist")
+	errNotDir    = errors.New("not a directory")
+)
 
 // checkMountpoint returns dir as an absolute path if a filesystem can be
 // mounted there, or an error that says what to do instead.
@@ -102,11 +109,11 @@ func checkMountpoint(dir string) (string, error) {
 	case errors.Is(err, syscall.ENOTCONN):
 		return "", fmt.Errorf("%s: %w: run ggufs unmount %s (its server is gone)", abs, errStaleMount, dir)
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("mountpoint %s does not exist (create it with mkdir)", abs)
+		return "", fmt.Errorf("mountpoint %s %w (create it with mkdir)", abs, errNoDir)
 	case err != nil:
 		return "", fmt.Errorf("mountpoint: %w", err)
 	case !st.IsDir():
-		return "", fmt.Errorf("mountpoint %s is not a directory", abs)
+		return "", fmt.Errorf("mountpoint %s: %w", abs, errNotDir)
 	}
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
@@ -116,7 +123,7 @@ func checkMountpoint(dir string) (string, error) {
 		return "", fmt.Errorf("reading the mount table: %w", err)
 	}
 	if mounted {
-		return "", fmt.Errorf("mountpoint %s is busy: %s (%s) is mounted there; unmount it first", abs, m.Source, m.FsType)
+		return "", fmt.Errorf("mountpoint %s is %w: %s (%s) is mounted there; unmount it first", abs, errBusyMount, m.Source, m.FsType)
 	}
 	return abs, nil
 }

@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ggufs/ggufs/synth"
+)
+
+// nobody is the user other processes run as in these tests.
+const nobody = "65534"
+
+// asNobody runs a command as user and group 65534.
+func asNobody(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	return run(t, "setpriv", append([]string{"--reuid", nobody, "--regid", nobody, "--clear-groups", "--"}, args...)...)
+}
+
+// openUp lets other users reach dir (t.TempDir makes its folders 0700).
+func openUp(t *testing.T, dir string) {
+	t.Helper()
+	for d := filepath.Dir(dir); d != os.TempDir() && d != "/" && d != "."; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Only the mounting user gets in, unless --allow-other; then others may read
+// but not run the load and evict commands.
+func TestOtherUsers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	needTools(t, "setpriv", "cat", "setfattr")
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+
+	private := startMount(t, mdl.path)
+	openUp(t, private.dir)
+	data := filepath.Join(tensorDir(private.dir, "output.weight"), "data")
+	if _, e, code := asNobody(t, "cat", data); code == 0 || !strings.Contains(e, "Permission denied") {
+		t.Errorf("another user read a private mount: exit %d, %q", code, e)
+	}
+
+	shared := startMount(t, mdl.path, "--allow-other")
+	openUp(t, shared.dir)
+	dir := tensorDir(shared.dir, "output.weight")
+	if out, e, code := asNobody(t, "cat", filepath.Join(dir, "data")); code != 0 || out != string(mdl.data(mdl.tensor(t, "output.weight"))) {
+		t.Errorf("another user reading with --allow-other: exit %d, %q", code, e)
+	}
+	for _, cmd := range []string{"user.ggufs.evict", "user.ggufs.load"} {
+		if _, e, code := asNobody(t, "setfattr", "-n", cmd, "-v", "1", dir); code == 0 || !strings.Contains(e, "Operation not permitted") {
+			t.Errorf("another user set %s: exit %d, %q; want EPERM", cmd, code, e)
+		}
+	}
+	if s, _ := os.ReadFile(filepath.Join(dir, "status")); string(s) != "resident\n" {
+		t.Errorf("status after refused commands: %q", s)
+	}
+}
