@@ -262,6 +262,8 @@ func TestBadOffsets(t *testing.T) {
 		{"same offset", []tspec{f32("a", 8, 0), f32("b", 8, 0)}, 64, ErrOverlap, 0},
 		{"overlap out of order", []tspec{f32("b", 8, 32), f32("a", 16, 0)}, 96, ErrOverlap, 1},
 		{"unknown type shares start", []tspec{{name: "u", dims: []uint64{1}, typ: Type(99)}, f32("a", 8, 0)}, 64, ErrOverlap, 0},
+		{"unknown type at end of file", []tspec{f32("a", 8, 0), {name: "u", dims: []uint64{1}, typ: Type(99), offset: 32}}, 32, ErrOutOfBounds, 1},
+		{"unknown type past end of file", []tspec{{name: "u", dims: []uint64{1}, typ: Type(99), offset: 64}}, 32, ErrOutOfBounds, 0},
 	}
 	for _, c := range cases {
 		_, err := parseBytes(tensorFile(c.ts, c.data))
@@ -303,6 +305,9 @@ func TestBadNames(t *testing.T) {
 			t.Errorf("key %q: offset %d", name, fe.Offset)
 		}
 	}
+	_, err := parseBytes(tensorFile(nil, 0, KV{strings.Repeat("k", maxKeyBytes+1), NewUint8(1)}))
+	wantFormatError(t, err, ErrBadName)
+	mustParse(t, tensorFile(nil, 0, KV{strings.Repeat("k", maxKeyBytes), NewUint8(1)}))
 	// 64 bytes is the limit, and other odd but valid names pass.
 	for _, name := range []string{strings.Repeat("x", 64), "...", "a.b", "é", " "} {
 		mustParse(t, tensorFile([]tspec{{name: name, dims: []uint64{8}, typ: TypeF32}}, 32))

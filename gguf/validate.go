@@ -89,9 +89,13 @@ func (f *File) layout() error {
 		}
 		if !t.Type.Known() {
 			t.Size, t.SizeFromLayout = next-t.FileOffset, true
-			if t.Size == 0 {
+			if t.Size == 0 && i+1 < len(order) {
 				return &FormatError{Offset: t.offsetAt, Tensor: t.Name, TensorIndex: t.Index,
 					Err: detail(ErrOverlap, "type %s: data at %d shares its start with tensor %d", t.Type, t.FileOffset, order[i+1].Index)}
+			}
+			if t.Size == 0 {
+				return &FormatError{Offset: t.offsetAt, Tensor: t.Name, TensorIndex: t.Index,
+					Err: detail(ErrOutOfBounds, "type %s: data starts at the end of the file (size %d)", t.Type, f.Size)}
 			}
 			continue
 		}
