@@ -47,8 +47,9 @@ type theirTensor struct {
 	Offset string   `json:"offset"`
 }
 
-// crossCases are the files compared: every preset, several dtypes, every
-// version, both byte orders, several alignments.
+// crossCases are the generated files compared: every preset, several
+// dtypes, every version, both byte orders, several alignments. The gguf
+// package's test files are compared too.
 var crossCases = []struct {
 	name string
 	opts synth.Options
@@ -92,6 +93,13 @@ func TestCrossCheckHuggingFaceGGUF(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths = append(paths, p)
+	// The gguf package's fuzz seeds, written by its own hand encoder rather
+	// than the Writer: every version and byte order, odd alignments, unknown types.
+	seeds, err := filepath.Glob(filepath.Join("..", "..", "gguf", "testdata", "*.gguf"))
+	if err != nil || len(seeds) == 0 {
+		t.Fatalf("no seed files in gguf/testdata (%v)", err)
+	}
+	paths = append(paths, seeds...)
 
 	cmd := exec.Command(node, append([]string{"read.mjs"}, paths...)...)
 	var stderr bytes.Buffer
