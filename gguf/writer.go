@@ -21,7 +21,9 @@ import (
 // tensors still ends on an alignment boundary).
 //
 // Tensor data is copied through one fixed buffer and never held whole, so a
-// file of any size can be written. The bytes are written as given: the
+// file of any size can be written. On a seekable destination (an *os.File),
+// padding of 1 MiB or more (alignments that large are legal) is left as a
+// hole rather than written; it reads as the same zeros. The bytes are written as given: the
 // caller supplies them in the file's byte order.
 //
 // Alignment: WriterOptions.Alignment, or else the metadata's

@@ -5,6 +5,10 @@ import (
 	"io"
 )
 
+// padHoleMin is the padding from which a seekable destination gets a hole
+// instead of written zeros.
+const padHoleMin = 1 << 20
+
 // Streaming tensor data: each tensor in declaration order, written from a
 // reader or bytes, or skipped as a hole; padding between tensors and after
 // the last.
@@ -120,10 +124,12 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	end := w.Size()
-	if w.pos == w.written {
-		return w.fail(w.pad(end))
+	if err := w.pad(end); err != nil { // zeros, or part of a hole
+		return err
 	}
-	w.pos = end // the padding after a skipped tensor stays part of the hole
+	if w.pos == w.written {
+		return nil
+	}
 	if t, ok := w.dst.(interface{ Truncate(int64) error }); ok {
 		if err := w.seekBase(); err != nil {
 			return w.fail(err)
@@ -150,6 +156,12 @@ func (w *Writer) pad(to uint64) error {
 		return nil
 	}
 	if w.pos > w.written { // inside a hole: the padding joins it
+		w.pos = to
+		return nil
+	}
+	if _, ok := w.dst.(io.Seeker); ok && to-w.pos >= padHoleMin {
+		// Large alignments (up to 2 GiB) would write gigabytes of zeros;
+		// a hole reads the same and costs nothing.
 		w.pos = to
 		return nil
 	}

@@ -318,3 +318,43 @@ func TestWriterRejectsBadKeysAndNesting(t *testing.T) {
 		t.Fatalf("reader refuses the deepest nesting the Writer writes: %v", err)
 	}
 }
+
+// TestWriterHugeAlignment: padding to a 1 GiB alignment becomes holes on a
+// file rather than gigabytes of zeros, and the file still parses.
+func TestWriterHugeAlignment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "aligned.gguf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	specs := []TensorSpec{{Name: "a", Type: TypeI8, Dims: []uint64{3}}, {Name: "b", Type: TypeI8, Dims: []uint64{2}}}
+	w, err := NewWriter(f, nil, specs, WriterOptions{Alignment: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensorBytes("a", []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensorBytes("b", []byte{4, 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	if uint64(st.Size()) != 3<<30 {
+		t.Errorf("file is %d bytes, want 3 GiB (header, a, b each padded to 1 GiB)", st.Size())
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Blocks*512 > 1<<20 {
+		t.Errorf("padding took %d bytes of disk", sys.Blocks*512)
+	}
+	g, err := NewReader(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := g.TensorBytes(g.Tensors[1])
+	if err != nil || !bytes.Equal(got, []byte{4, 5}) {
+		t.Errorf("tensor b = %v, %v", got, err)
+	}
+}
