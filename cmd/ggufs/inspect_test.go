@@ -196,3 +196,40 @@ func TestInspectErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectTextIsSafeForTerminals: names from the file cannot move the
+// cursor or break the table's lines.
+func TestInspectTextIsSafeForTerminals(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evil.gguf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	name := "clear\x1b[2J\nname"
+	w, err := gguf.NewWriter(f, []gguf.KV{{Key: "key\rwith\x07bell", Value: gguf.NewString("v\x1b[31m")}},
+		[]gguf.TensorSpec{{Name: name, Type: gguf.TypeI8, Dims: []uint64{1}}}, gguf.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensorBytes(name, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, code := genCLI(t, "inspect", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, c := range []string{"\x1b", "\r", "\x07"} {
+		if strings.Contains(out, c) {
+			t.Errorf("output contains control character %q", c)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "name") {
+			t.Errorf("a tensor name broke its line: %q", line)
+		}
+	}
+}

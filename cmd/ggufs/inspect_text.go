@@ -40,10 +40,10 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 	fmt.Fprintf(w, "\nmetadata (%d keys)\n", len(r.Metadata))
 	keyW := 0
 	for _, kv := range r.Metadata {
-		keyW = max(keyW, len(kv.Key))
+		keyW = max(keyW, min(len([]rune(kv.Key)), maxKeyColumn))
 	}
 	for _, kv := range r.Metadata {
-		fmt.Fprintf(w, "  %-*s  %-7s  %s\n", keyW, kv.Key, kv.Type, oneLine(kv.value.Summary()))
+		fmt.Fprintf(w, "  %-*s  %-7s  %s\n", keyW, oneLine(kv.Key), kv.Type, oneLine(kv.value.Summary()))
 	}
 
 	writeTensorTable(w, r)
@@ -78,7 +78,7 @@ func writeTensorTable(w io.Writer, r *inspectReport) {
 		if !t.Known {
 			flag = "! unknown type"
 		}
-		row := []string{strconv.Itoa(t.Index), t.Name, t.Type, dimsText(t.Dims), strconv.FormatUint(t.FileOffset, 10), strconv.FormatUint(t.NBytes, 10), flag}
+		row := []string{strconv.Itoa(t.Index), oneLine(t.Name), t.Type, dimsText(t.Dims), strconv.FormatUint(t.FileOffset, 10), strconv.FormatUint(t.NBytes, 10), flag}
 		if len(r.Shards) > 1 {
 			row = append([]string{strconv.Itoa(t.Shard)}, row...)
 		}
@@ -137,7 +137,12 @@ func groupDigits(n uint64) string {
 	return b.String()
 }
 
-// oneLine keeps a summary on its line: control characters become escapes.
+// maxKeyColumn caps the key column, so one very long key (up to 64 KiB are
+// legal) does not push every value off the screen.
+const maxKeyColumn = 48
+
+// oneLine keeps text from the file on its line and out of the terminal's
+// control: control characters become U+FFFD.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
