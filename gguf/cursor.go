@@ -125,6 +125,20 @@ func (c *cursor) readInto(dst []byte, what string) error {
 	return nil
 }
 
+// copyOut returns a fresh copy of the n header bytes at off (already known
+// to be in the file): cloned from the window when it holds them (no
+// zeroing of the new slice), else read.
+func (c *cursor) copyOut(off int64, n int) ([]byte, error) {
+	if off >= c.bufOff && off+int64(n) <= c.bufOff+int64(len(c.buf)) {
+		return append([]byte(nil), c.buf[off-c.bufOff:off-c.bufOff+int64(n)]...), nil
+	}
+	dst := make([]byte, n)
+	if err := c.readAt(dst, off); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
 // readAt reads exactly len(dst) header bytes at off, which the parse has
 // already seen (or knows to be within the header), without moving the cursor.
 func (c *cursor) readAt(dst []byte, off int64) error {

@@ -95,8 +95,8 @@ func (p *parser) array(depth int) (Value, error) {
 	case ValueArray:
 		return p.nestedArray(int(n), depth, countAt)
 	}
-	raw := make([]byte, int(n)*int(each))
-	if err := p.readFull(raw); err != nil {
+	raw, err := p.fixedBytes(int(n) * int(each))
+	if err != nil {
 		return Value{}, err
 	}
 	if elem == ValueBool {
@@ -109,12 +109,19 @@ func (p *parser) array(depth int) (Value, error) {
 	return newFixedArray(elem, int(n), p.c.order, raw), nil
 }
 
-// readFull copies the next len(dst) bytes (known to be there) into dst.
-func (p *parser) readFull(dst []byte) error {
-	if err := p.c.readInto(dst, "array"); err != nil {
-		return p.fail(err)
+// fixedBytes returns a copy of the next n bytes (known to be there).
+func (p *parser) fixedBytes(n int) ([]byte, error) {
+	c := p.c
+	if len(c.window()) >= n {
+		b, err := c.copyOut(c.off, n)
+		c.skip(n)
+		return b, err
 	}
-	return nil
+	b := make([]byte, n)
+	if err := c.readInto(b, "array"); err != nil {
+		return nil, p.fail(err)
+	}
+	return b, nil
 }
 
 // stringArray reads n strings (n length fields are known to be there)
@@ -171,8 +178,8 @@ func (p *parser) stringArray(n int) (Value, error) {
 	}
 	end := c.off
 	offs[n] = uint32(end - start)
-	raw := make([]byte, end-start)
-	if err := c.readAt(raw, start); err != nil {
+	raw, err := c.copyOut(start, int(end-start))
+	if err != nil {
 		return Value{}, p.fail(err)
 	}
 	return newStringArray(n, raw, offs, uint32(lenSize)), nil
