@@ -19,6 +19,12 @@ func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done,
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(c.bgCtx, cancel) // Close stops the load
@@ -63,6 +69,9 @@ func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done,
 	}
 	for _, e := range l.mine {
 		l.settle(e)
+	}
+	if c.bgCtx.Err() != nil {
+		return fmt.Errorf("cache: loading %d tensors: %w", len(entries), ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("cache: loading %d tensors: %w", len(entries), err)
