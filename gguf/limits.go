@@ -21,7 +21,7 @@ const (
 
 	// maxArrayDepth bounds arrays of arrays (real files nest at most once);
 	// the parser recurses once per level.
-	maxArrayDepth = 16
+	maxArrayDepth = 8
 
 	// maxNestedArrays bounds how many arrays may appear inside arrays in one
 	// file: each costs ~100 bytes for 12 bytes of file, a 9x amplification.
