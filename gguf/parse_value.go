@@ -199,7 +199,9 @@ func scanStrings(w []byte, offs []uint32, base uint32, lenSize int, length func(
 		if l > uint64(len(w)-j-lenSize) {
 			break
 		}
-		if p := j + prefetchAhead; p < len(w) {
+		// Touch only bytes the rest of the array must cover (each string
+		// left takes lenSize at least), never the data section.
+		if p := j + prefetchAhead; p < len(w) && len(offs)-k > prefetchAhead/lenSize {
 			touched += w[p]
 		}
 		offs[k] = base + uint32(j)
