@@ -92,26 +92,41 @@ func runBenchFuse(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "bench fuse: %s tensor, 1 MiB reads, %d CPUs\n", bytesText(size), runtime.NumCPU())
 
-	var rows []fuseBenchRow
-	bare, err := benchBare(work, size)
+	// Both servers are mounted at once and their reads alternate, so that
+	// load from elsewhere on the machine hits both alike.
+	bareDir := filepath.Join(work, "bare")
+	bare, err := mountBareData(bareDir, size)
 	if err != nil {
 		return fmt.Errorf("bare go-fuse server: %w", err)
 	}
-	rows = append(rows, bare...)
+	defer bare.Unmount()
+	// The cache takes 90% of the free device memory by default: leave room.
+	opts.HostCapacity = (size+fuseBenchLatencyBytes)/4*5 + 64<<20
+	mnt, err := mountBenchModel(filepath.Join(work, "mnt"), modelPath, opts)
+	if err != nil {
+		return err
+	}
+	defer mnt.close()
+
+	rows, err := benchReads([]fuseBenchTarget{
+		{label: "bare go-fuse", path: filepath.Join(bareDir, "data")},
+		{label: "ggufs data", path: filepath.Join(mnt.dir, "tensors", "bench.data", "data"), compare: "bare go-fuse"},
+	})
+	if err != nil {
+		return err
+	}
 	direct, err := benchGGUFFile(modelPath)
 	if err != nil {
 		return err
 	}
 	rows = append(rows, direct)
-	opts.HostCapacity = size + fuseBenchLatencyBytes + 64<<20
-	served, latency, device, err := benchGgufs(work, modelPath, opts)
+	printFuseBenchRows(w, rows)
+	latency, err := firstReadLatency(filepath.Join(mnt.dir, "tensors", "bench.100mb", "data"))
 	if err != nil {
 		return err
 	}
-	rows = append(rows, served...)
-	printFuseBenchRows(w, rows)
 	fmt.Fprintf(w, "first read of a 100 MB tensor on %s: %.1f ms to the first 1 MiB (the whole tensor uploads), %.2f GB/s\n",
-		device, latency.Seconds()*1e3, fuseBenchLatencyBytes/latency.Seconds()/1e9)
+		mnt.device, latency.Seconds()*1e3, fuseBenchLatencyBytes/latency.Seconds()/1e9)
 
 	fmt.Fprintf(w, "mount time, median of 5: in this process (open, parse header, build tree, mount) and\n")
 	fmt.Fprintf(w, "the whole command (ggufs mount --backend host, from exec to its line):\n")
@@ -212,41 +227,51 @@ func alignedBuffer(n int) []byte {
 }
 
 // fuseBenchRepeats is how often the repeatable reads run; the fastest
-// counts (this machine is shared, and the noise only ever slows a run).
+// counts (this machine may be shared, and noise only ever slows a run).
 const fuseBenchRepeats = 3
 
-// readRows times the three kinds of read of path: the first (once), re-reads
-// from the kernel page cache and O_DIRECT reads (each served by the server).
-func readRows(label, path string, baseline bool) ([]fuseBenchRow, error) {
-	kinds := []struct {
-		name    string
-		flags   int
-		repeats int
-	}{{"first read", 0, 1}, {"re-read (page cache)", 0, fuseBenchRepeats}, {"O_DIRECT", unix.O_DIRECT, fuseBenchRepeats}}
+// fuseBenchTarget is a file whose reads are timed.
+type fuseBenchTarget struct {
+	label, path string
+	compare     string // label of the target its rows are compared with
+}
+
+// fuseReadKinds are the reads timed for each target: the first (once: it
+// fills the kernel page cache), re-reads served from the page cache, and
+// O_DIRECT reads, each of which the server answers.
+var fuseReadKinds = []struct {
+	name    string
+	flags   int
+	repeats int
+}{{"first read", 0, 1}, {"re-read (page cache)", 0, fuseBenchRepeats}, {"O_DIRECT", unix.O_DIRECT, fuseBenchRepeats}}
+
+// benchReads times every kind of read of every target, alternating between
+// targets, and keeps each one's fastest run.
+func benchReads(targets []fuseBenchTarget) ([]fuseBenchRow, error) {
 	var rows []fuseBenchRow
-	for _, k := range kinds {
-		var best time.Duration
-		var n uint64
+	for _, k := range fuseReadKinds {
+		best := make([]fuseBenchRow, len(targets))
 		for range k.repeats {
-			d, m, err := timeRead(path, k.flags)
-			if err != nil {
-				return nil, fmt.Errorf("%s, %s: %w", label, k.name, err)
-			}
-			if best == 0 || d < best {
-				best, n = d, m
+			for i, t := range targets {
+				d, n, err := timeRead(t.path, k.flags)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s: %w", t.label, k.name, err)
+				}
+				if best[i].seconds == 0 || d.Seconds() < best[i].seconds {
+					best[i] = fuseBenchRow{name: t.label + ", " + k.name, seconds: d.Seconds(), bytes: n}
+					if t.compare != "" {
+						best[i].baseline = t.compare + ", " + k.name
+					}
+				}
 			}
 		}
-		row := fuseBenchRow{name: label + ", " + k.name, seconds: best.Seconds(), bytes: n}
-		if !baseline {
-			row.baseline = "bare go-fuse, " + k.name
-		}
-		rows = append(rows, row)
+		rows = append(rows, best...)
 	}
 	return rows, nil
 }
 
-func benchBare(work string, size uint64) ([]fuseBenchRow, error) {
-	dir := filepath.Join(work, "bare")
+// mountBareData mounts a bare server of size bytes of random data as dir/data.
+func mountBareData(dir string, size uint64) (fuseServer, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -259,15 +284,7 @@ func benchBare(work string, size uint64) ([]fuseBenchRow, error) {
 	for off := 0; off < len(data); off += len(block) {
 		copy(data[off:], block)
 	}
-	server, err := mountBare(dir, data)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := readRows("bare go-fuse", filepath.Join(dir, "data"), true)
-	if uerr := server.Unmount(); err == nil && uerr != nil {
-		err = uerr
-	}
-	return rows, err
+	return mountBare(dir, data)
 }
 
 // benchGGUFFile reads the big tensor's bytes from the model file itself,
@@ -302,56 +319,74 @@ func benchGGUFFile(path string) (fuseBenchRow, error) {
 	return fuseBenchRow{name: "GGUF file read directly (page cache)", seconds: d.Seconds(), bytes: t.Size, baseline: "bare go-fuse, re-read (page cache)"}, err
 }
 
-// benchGgufs mounts the model and times its data file and the latency of the
-// 100 MB tensor's first read.
-func benchGgufs(work, modelPath string, opts hip.Options) ([]fuseBenchRow, time.Duration, string, error) {
-	dir := filepath.Join(work, "mnt")
+// benchMount is the bench model mounted by ggufs in this process.
+type benchMount struct {
+	dir    string
+	device string
+	close  func()
+}
+
+// mountBenchModel mounts modelPath on dir as ggufs mount does.
+func mountBenchModel(dir, modelPath string, opts hip.Options) (_ *benchMount, err error) {
+	var closers []func()
+	mnt := &benchMount{dir: dir, close: func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}}
+	defer func() {
+		if err != nil {
+			mnt.close()
+		}
+	}()
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
 	m, err := gguf.OpenModel(modelPath)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
-	defer m.Close()
+	closers = append(closers, func() { m.Close() })
 	dev, _, err := hip.Open(opts)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
-	defer dev.Close()
+	closers = append(closers, func() { dev.Close() })
+	mnt.device = dev.String()
 	var root *ggufsfs.Root
 	c, err := cache.New(dev, cache.TensorsFromModel(m), cache.Options{OnEvict: func(n string) { root.OnEvict(n) }})
 	if err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
-	defer c.Close()
+	closers = append(closers, func() { c.Close() })
 	if root, err = ggufsfs.New(ggufsfs.Config{Model: m, Cache: c, Device: dev.String()}); err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
 	server, err := ggufsfs.Mount(dir, root, ggufsfs.MountOptions{})
 	if err != nil {
-		return nil, 0, "", err
+		return nil, err
 	}
-	defer func() {
+	closers = append(closers, func() {
 		server.Unmount()
 		root.Wait()
-	}()
+	})
+	return mnt, nil
+}
 
-	rows, err := readRows("ggufs data", filepath.Join(dir, "tensors", "bench.data", "data"), false)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	f, err := os.Open(filepath.Join(dir, "tensors", "bench.100mb", "data"))
-	if err != nil {
-		return nil, 0, "", err
-	}
-	defer f.Close()
+// firstReadLatency is the time from opening a tensor that is not resident
+// to having its first 1 MiB: the whole tensor uploads first.
+func firstReadLatency(path string) (time.Duration, error) {
 	buf := make([]byte, fuseBenchReadSize)
 	start := time.Now()
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, 0, "", err
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
 	}
-	return rows, time.Since(start), dev.String(), nil
+	defer f.Close()
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 func printFuseBenchRows(w io.Writer, rows []fuseBenchRow) {
