@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"slices"
 	"testing"
 )
@@ -71,7 +72,15 @@ func FuzzOpen(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		before := allocatedBytes()
 		file, err := parseBytes(data)
+		allocated := allocatedBytes() - before
+		// What a file can make the parser allocate is bounded by its size:
+		// the read window, and per-entry structures a small multiple of
+		// the bytes that declare them.
+		if limit := uint64(64*len(data) + 1<<20); allocated > limit {
+			t.Fatalf("parsing %d bytes allocated %d (limit %d)", len(data), allocated, limit)
+		}
 		if err != nil {
 			var fe *FormatError
 			if !errors.As(err, &fe) {
@@ -92,6 +101,14 @@ func FuzzOpen(f *testing.F) {
 		}
 		compareFiles(t, file, again)
 	})
+}
+
+// allocatedBytes is the bytes allocated so far by the process, read
+// without stopping the world (unlike runtime.ReadMemStats).
+func allocatedBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // exerciseValues reads every value every way, which must not panic.
