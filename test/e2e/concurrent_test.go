@@ -44,7 +44,7 @@ func TestConcurrentReadersUnderEviction(t *testing.T) {
 				path := filepath.Join(tensorDir(m.dir, ti.Name), "data")
 				for attempt := 0; ; attempt++ {
 					got, err := os.ReadFile(path)
-					if errors.Is(err, syscall.ENOMEM) && attempt < 1000 {
+					if errors.Is(err, syscall.ENOMEM) && attempt < 10000 {
 						noMem.Add(1)
 						time.Sleep(time.Millisecond)
 						continue
