@@ -40,8 +40,8 @@ const (
 	// call. Big enough that the backend's pipeline runs at full rate within a
 	// call; two groups are in flight at once, so the pipeline's start and
 	// drain at a group's edges overlap the other group's copies.
-	defaultLoadGroupBytes = 512 << 20
-	loadGroupsInFlight    = 2
+	defaultLoadGroupBytes     = 512 << 20
+	defaultLoadGroupsInFlight = 2
 )
 
 // Options tune a Cache. The zero value is usable.
@@ -59,6 +59,9 @@ type Options struct {
 	// LoadGroupBytes is how many bytes LoadAll uploads per Upload call
 	// (default 512 MiB).
 	LoadGroupBytes uint64
+	// LoadGroupsInFlight is how many of LoadAll's Upload calls run at once
+	// (default 2).
+	LoadGroupsInFlight int
 	// OnEvict is called after a tensor leaves the device, outside any lock.
 	OnEvict func(name string)
 }
@@ -69,6 +72,7 @@ type Cache struct {
 	dev        Device
 	budget     uint64
 	groupBytes uint64
+	groupsMax  int // LoadAll's Upload calls in flight
 	onEvict    func(string)
 	byName     map[string]*entry // immutable after New
 	order      []*entry          // file order, immutable after New
@@ -120,6 +124,10 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 	}
 	if c.groupBytes == 0 {
 		c.groupBytes = defaultLoadGroupBytes
+	}
+	c.groupsMax = opts.LoadGroupsInFlight
+	if c.groupsMax <= 0 {
+		c.groupsMax = defaultLoadGroupsInFlight
 	}
 	var total uint64
 	for i, t := range tensors {

@@ -30,7 +30,7 @@ func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done,
 	stop := context.AfterFunc(c.bgCtx, cancel) // Close stops the load
 	defer stop()
 
-	l := &loader{c: c, ctx: ctx, progress: progress, slots: make(chan struct{}, loadGroupsInFlight)}
+	l := &loader{c: c, ctx: ctx, progress: progress, slots: make(chan struct{}, c.groupsMax)}
 	for _, e := range entries {
 		if e.t.Err == nil {
 			l.total += e.t.Size
@@ -100,7 +100,7 @@ func (c *Cache) resolve(names []string) ([]*entry, error) {
 }
 
 // loader is one LoadAll call: it groups tensors into batches and keeps up to
-// loadGroupsInFlight of them uploading at once.
+// c.groupsMax of them uploading at once.
 type loader struct {
 	c        *Cache
 	ctx      context.Context
