@@ -33,6 +33,9 @@ func (w *Writer) begin(name string) (*TensorInfo, error) {
 
 // WriteTensor copies the next tensor's data from r, which must hold exactly
 // the tensor's Size bytes. name must be the next tensor in declaration order.
+// A reader that implements io.WriterTo (a generator, a bytes.Reader) writes
+// its chunks straight to the destination; others are copied through the
+// Writer's buffer.
 func (w *Writer) WriteTensor(name string, r io.Reader) error {
 	t, err := w.begin(name)
 	if err != nil {
@@ -40,6 +43,20 @@ func (w *Writer) WriteTensor(name string, r io.Reader) error {
 	}
 	if err := w.flushHole(); err != nil {
 		return w.fail(err)
+	}
+	if wt, ok := r.(io.WriterTo); ok {
+		sink := &tensorSink{w: w, left: t.Size}
+		_, err := wt.WriteTo(sink)
+		switch {
+		case sink.err != nil:
+			return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w", name, sink.err))
+		case err != nil:
+			return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w", name, err))
+		case sink.left > 0:
+			return w.fail(fmt.Errorf("gguf: writer: tensor %q: %w: reader ended after %d of %d bytes", name, ErrWriteSize, t.Size-sink.left, t.Size))
+		}
+		w.next++
+		return nil
 	}
 	if w.buf == nil {
 		w.buf = make([]byte, copyBufSize)
@@ -71,6 +88,32 @@ func (w *Writer) WriteTensor(name string, r io.Reader) error {
 	}
 	w.next++
 	return nil
+}
+
+// tensorSink receives one tensor's bytes from an io.WriterTo, refusing any
+// beyond the tensor's size.
+type tensorSink struct {
+	w    *Writer
+	left uint64
+	err  error // the first failure, kept: WriteTo may not report it
+}
+
+func (s *tensorSink) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if uint64(len(p)) > s.left {
+		s.err = fmt.Errorf("%w: reader has more than the tensor's bytes", ErrWriteSize)
+		return 0, s.err
+	}
+	n, err := s.w.dst.Write(p)
+	s.left -= uint64(n)
+	s.w.pos += uint64(n)
+	s.w.written = s.w.pos
+	if err != nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // WriteTensorBytes writes the next tensor's data from b, which must be

@@ -117,6 +117,18 @@ func TestWriterOrderAndSizeErrors(t *testing.T) {
 			t.Fatalf("got %v, want ErrWriteSize", err)
 		}
 	})
+	t.Run("short plain reader", func(t *testing.T) {
+		w := newTestWriter(t, io.Discard)
+		if err := w.WriteTensor("a", struct{ io.Reader }{bytes.NewReader(make([]byte, 15))}); !errors.Is(err, ErrWriteSize) {
+			t.Fatalf("got %v, want ErrWriteSize", err)
+		}
+	})
+	t.Run("long plain reader", func(t *testing.T) {
+		w := newTestWriter(t, io.Discard)
+		if err := w.WriteTensor("a", struct{ io.Reader }{bytes.NewReader(make([]byte, 17))}); !errors.Is(err, ErrWriteSize) {
+			t.Fatalf("got %v, want ErrWriteSize", err)
+		}
+	})
 	t.Run("close early", func(t *testing.T) {
 		w := newTestWriter(t, io.Discard)
 		w.WriteTensorBytes("a", make([]byte, 16))

@@ -216,12 +216,16 @@ func (m *Model) Write(dst io.Writer) (Stats, error) {
 	}
 	layout := w.Tensors()
 	st := Stats{Tensors: len(layout), DataOffset: w.DataOffset(), FileBytes: w.Size(), Layout: layout}
+	var bufs *fillBuffers
+	if !m.opts.Sparse {
+		bufs = newFillBuffers()
+	}
 	for i, t := range layout {
 		st.DataBytes += t.Size
 		if m.opts.Sparse {
 			err = w.SkipTensor(t.Name)
 		} else {
-			err = w.WriteTensor(t.Name, &tensorReader{s: newStream(m.opts.Seed, m.base+i, t.Type, m.order), end: t.Size})
+			err = w.WriteTensor(t.Name, &tensorReader{s: newStream(m.opts.Seed, m.base+i, t.Type, m.order), end: t.Size, bufs: bufs})
 		}
 		if err != nil {
 			return st, fmt.Errorf("synth: %w", err)
