@@ -7,8 +7,8 @@ import (
 )
 
 // cursor reads the header sequentially through a bounded window over an
-// io.ReaderAt, so parsing costs one read call per readChunk bytes and never
-// touches bytes past the header.
+// io.ReaderAt, so parsing costs one read call per readChunk bytes and reads
+// at most readChunk bytes past the header's end (none through a mapping).
 type cursor struct {
 	r     io.ReaderAt
 	size  int64 // file size
