@@ -1,7 +1,9 @@
 package synth
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"testing"
 	"time"
@@ -65,5 +67,22 @@ func TestFloatDataIsFinite(t *testing.T) {
 				t.Fatalf("%v bf16 element %d = %#04x is Inf or NaN", order, i/2, h)
 			}
 		}
+	}
+}
+
+// Read and WriteTo (which pipelines) produce the same bytes.
+func TestTensorReaderReadEqualsWriteTo(t *testing.T) {
+	const n = 2*fillChunk + 12345
+	s := newStream(4, 2, gguf.TypeQ8_0, binary.LittleEndian)
+	viaRead, err := io.ReadAll(struct{ io.Reader }{&tensorReader{s: s, end: n}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaWriteTo bytes.Buffer
+	if k, err := (&tensorReader{s: s, end: n}).WriteTo(&viaWriteTo); err != nil || k != n {
+		t.Fatalf("WriteTo = %d, %v; want %d", k, err, n)
+	}
+	if len(viaRead) != n || !bytes.Equal(viaRead, viaWriteTo.Bytes()) {
+		t.Error("Read and WriteTo give different bytes")
 	}
 }
