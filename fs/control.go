@@ -96,14 +96,22 @@ func (r *Root) writeMetadataJSON(w io.Writer) error {
 
 // stats is stats.json's content.
 type stats struct {
+	Model   string `json:"model"` // the file mounted (a split model's first shard)
 	Device  string `json:"device"`
 	Tensors int    `json:"tensors"`
-	Cache   any    `json:"cache"`
-	Backend any    `json:"backend,omitempty"`
+	// UploadGBps is the cache's upload rate so far: bytes over the time
+	// spent in uploads.
+	UploadGBps float64 `json:"upload_gb_per_s"`
+	Cache      any     `json:"cache"`
+	Backend    any     `json:"backend,omitempty"`
 }
 
 func (r *Root) statsJSON() []byte {
-	s := stats{Device: r.cfg.Device, Tensors: len(r.tensors), Cache: r.cfg.Cache.Stats()}
+	cs := r.cfg.Cache.Stats()
+	s := stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs}
+	if cs.UploadSeconds > 0 {
+		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
+	}
 	if r.cfg.BackendStats != nil {
 		s.Backend = r.cfg.BackendStats()
 	}

@@ -154,3 +154,34 @@ func readText(t *testing.T, path string) string {
 	}
 	return strings.TrimSuffix(string(b), "\n")
 }
+
+func TestStatsJSONCountsUploads(t *testing.T) {
+	f := testMount(t, synth.Options{Preset: "tiny"}, 0)
+	ti := f.model.Tensors[0]
+	if _, err := os.ReadFile(f.tensorPath(ti.Name, "data")); err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Model      string  `json:"model"`
+		Device     string  `json:"device"`
+		UploadGBps float64 `json:"upload_gb_per_s"`
+		Cache      struct {
+			Uploads       int64  `json:"uploads"`
+			ResidentBytes uint64 `json:"resident_bytes"`
+		} `json:"cache"`
+	}
+	b, err := os.ReadFile(filepath.Join(f.dir, "stats.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("stats.json: %v\n%s", err, b)
+	}
+	if s.Model != f.path || s.Device != "host" || s.Cache.Uploads != 1 || s.Cache.ResidentBytes < ti.Size || s.UploadGBps <= 0 {
+		t.Errorf("stats.json after one read: %+v", s)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(f.dir, "stats.json"), &st); err != nil || st.Size != int64(len(b)) {
+		t.Errorf("stat size %d, content %d bytes (%v)", st.Size, len(b), err)
+	}
+}
