@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +83,7 @@ type Cache struct {
 	mu       sync.Mutex // guards everything below and every entry's mutable fields
 	closed   bool
 	pool     pool
-	lru      list.List // resident entries, least recently used first
+	lru      lruList // resident entries, least recently used first
 	counters counters
 	// internalErr is the first broken invariant seen (a bug); Close returns it.
 	internalErr error
@@ -102,7 +101,7 @@ type entry struct {
 	flight chan struct{} // closed when the current upload ends; set while Loading
 	refs   int           // live Handles
 	pins   int           // Pin calls not yet undone
-	lruPos *list.Element // set while Resident
+	lru    lruLinks      // place in Cache.lru while Resident
 
 	status atomic.Pointer[Status]
 }

@@ -57,8 +57,7 @@ func (c *Cache) reserve(size uint64) (block, []string, error) {
 
 // lruVictim is the least recently used resident tensor nobody holds.
 func (c *Cache) lruVictim() *entry {
-	for el := c.lru.Front(); el != nil; el = el.Next() {
-		e := el.Value.(*entry)
+	for e := c.lru.front; e != nil; e = e.lru.next {
 		if e.refs == 0 && e.pins == 0 {
 			return e
 		}
@@ -68,8 +67,8 @@ func (c *Cache) lruVictim() *entry {
 
 func (c *Cache) busyTensorsLocked() int {
 	n := 0
-	for el := c.lru.Front(); el != nil; el = el.Next() {
-		if e := el.Value.(*entry); e.refs > 0 || e.pins > 0 {
+	for e := c.lru.front; e != nil; e = e.lru.next {
+		if e.refs > 0 || e.pins > 0 {
 			n++
 		}
 	}
@@ -90,10 +89,7 @@ func (c *Cache) evictLocked(e *entry) {
 
 // dropLocked releases a resident tensor's memory and takes it off the LRU list.
 func (c *Cache) dropLocked(e *entry) {
-	if e.lruPos != nil {
-		c.lru.Remove(e.lruPos)
-		e.lruPos = nil
-	}
+	c.lru.remove(e)
 	if e.block.region != nil {
 		// release fails only on a block the pool never handed out, a bug;
 		// Close reports it rather than the cache crashing its process.
@@ -109,16 +105,14 @@ func (c *Cache) dropLocked(e *entry) {
 // makeResidentLocked records a finished upload.
 func (c *Cache) makeResidentLocked(e *entry) {
 	e.setState(Resident, nil)
-	e.lruPos = c.lru.PushBack(e)
+	c.lru.pushBack(e)
 	c.counters.residentTensors++
 	c.counters.residentBytes += e.t.Size
 }
 
 // touchLocked marks e as just used.
 func (c *Cache) touchLocked(e *entry) {
-	if e.lruPos != nil {
-		c.lru.MoveToBack(e.lruPos)
-	}
+	c.lru.moveToBack(e)
 }
 
 func (c *Cache) notifyEvicted(names []string) {
