@@ -12,6 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/ggufs/ggufs/gguf"
 )
 
 // loadWorkers is how many tensors load asks the mount for at once: enough to
@@ -57,6 +59,7 @@ func runLoad(c *cli.Context) error {
 		return fmt.Errorf("%s is not a ggufs mount point", mnt)
 	}
 	names := c.Args().Tail()
+	all := len(names) == 0
 	for _, n := range names {
 		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\x00") {
 			return usageError{fmt.Sprintf("%q is not a tensor name", n)}
@@ -73,8 +76,19 @@ func runLoad(c *cli.Context) error {
 	}
 	targets := make([]loadTarget, 0, len(names))
 	var total uint64
+	skipped := 0
 	for _, n := range names {
 		t := loadTarget{name: n, dir: filepath.Join(mnt, "tensors", n)}
+		if all {
+			// A type without a known layout can never be uploaded: loading
+			// everything leaves such tensors out rather than failing.
+			if dtype, err := getxattrString(t.dir, "user.ggufs.dtype"); err == nil {
+				if _, err := gguf.ParseType(dtype); err != nil {
+					skipped++
+					continue
+				}
+			}
+		}
 		nbytes, err := getxattrString(t.dir, "user.ggufs.nbytes")
 		if err != nil {
 			if errors.Is(err, unix.ENOENT) {
@@ -89,6 +103,9 @@ func runLoad(c *cli.Context) error {
 		targets = append(targets, t)
 	}
 
+	if skipped > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "ggufs: load: skipping %d tensors of types without a known layout\n", skipped)
+	}
 	start := time.Now()
 	progress := newUploadProgress(c.App.ErrWriter, "load", total)
 	failures := loadTensors(targets, progress)

@@ -57,6 +57,10 @@ func TestEveryDtypeReadsBack(t *testing.T) {
 					t.Errorf("type %s was not read", tr.Name)
 				}
 			}
+			// Loading everything leaves out the tensor no device can hold.
+			if _, stderr, code := run(t, bin, "load", m.dir); code != 0 || !strings.Contains(stderr, "skipping 1 tensors") {
+				t.Errorf("ggufs load of the zoo: exit %d, %q", code, stderr)
+			}
 		})
 	}
 }
