@@ -223,6 +223,17 @@ func TestLlama70bShape(t *testing.T) {
 	if toks.Len() != 128256 {
 		t.Errorf("%d tokens", toks.Len())
 	}
+	// Through pread the header crosses many read windows, strings and
+	// arrays straddling their edges.
+	st, _ := os.Stat(path)
+	g, err := NewReader(f.ra, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMetadata(t, g, tf.kvs)
+	if len(g.Tensors) != 723 || g.DataOffset != f.DataOffset {
+		t.Errorf("pread parse: %d tensors, data at %d (mapped: %d)", len(g.Tensors), g.DataOffset, f.DataOffset)
+	}
 }
 
 // TestWriteBenchFile writes the benchmark's llama-70b-shaped file (280k

@@ -163,14 +163,6 @@ func (c *cursor) window() []byte { return c.buf[c.off-c.bufOff:] }
 // skip advances past n bytes of the window (n <= len(c.window())).
 func (c *cursor) skip(n int) { c.off += int64(n) }
 
-func (c *cursor) u8(what string) (uint8, error) {
-	b, err := c.need(1, what)
-	if err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
-
 func (c *cursor) u32(what string) (uint32, error) {
 	b, err := c.need(4, what)
 	if err != nil {

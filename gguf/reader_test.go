@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -217,5 +218,25 @@ func TestTensorFromAnotherFile(t *testing.T) {
 	f2 := mustParse(t, typicalFile().bytes())
 	if _, err := f1.TensorBytes(f2.Tensors[0]); err == nil {
 		t.Error("TensorBytes accepted a tensor of another file")
+	}
+}
+
+// Strings longer than the read window, alone and in arrays, and arrays
+// that straddle the window's edge, read the same through pread.
+func TestReadLongStrings(t *testing.T) {
+	long := strings.Repeat("x", readChunk+100)
+	strs := []string{"a", long, "b", long[:readChunk-20], "c"}
+	arr, _ := NewStringArray(strs)
+	kvs := []KV{
+		{"pad", NewString(long[:readChunk-30])},
+		{"long", NewString(long)},
+		{"arr", arr},
+		{"f32s", NewFloat32Array(make([]float32, readChunk/2))},
+	}
+	for _, version := range []uint32{1, 3} {
+		tf := tfile{version: version, kvs: kvs, tensors: typicalTensors()}
+		f := mustParse(t, tf.bytes())
+		checkMetadata(t, f, kvs)
+		checkTensors(t, f, tf.tensors)
 	}
 }

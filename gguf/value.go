@@ -68,8 +68,6 @@ func (t ValueType) signed() bool {
 	return t == ValueInt8 || t == ValueInt16 || t == ValueInt32 || t == ValueInt64
 }
 
-func (t ValueType) float() bool { return t == ValueFloat32 || t == ValueFloat64 }
-
 // Value is one metadata value: a scalar, a string, or an array (of scalars,
 // strings or arrays). Values are immutable and safe for concurrent use; the
 // zero Value is a uint8 0.

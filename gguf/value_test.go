@@ -211,6 +211,25 @@ func TestMetadataAccessors(t *testing.T) {
 	if _, err := m.Uint("i"); !errors.Is(err, ErrTypeMismatch) {
 		t.Errorf("Uint of negative int: %v", err)
 	}
+	m2, _ := NewMetadata(KV{"u64", NewUint64(1 << 40)}, KV{"i32", NewInt32(-5)}, KV{"b", NewBool(true)}, KV{"i8", NewInt8(4)})
+	if x, err := m2.Uint64("u64"); err != nil || x != 1<<40 {
+		t.Errorf("Uint64 = %d, %v", x, err)
+	}
+	if x, err := m2.Int32("i32"); err != nil || x != -5 {
+		t.Errorf("Int32 = %d, %v", x, err)
+	}
+	if x, err := m2.Bool("b"); err != nil || !x {
+		t.Errorf("Bool = %v, %v", x, err)
+	}
+	if x, err := m2.Uint("i8"); err != nil || x != 4 {
+		t.Errorf("Uint of int8 4 = %d, %v", x, err)
+	}
+	if _, err := m2.Int32("u64"); !errors.Is(err, ErrTypeMismatch) {
+		t.Errorf("Int32 of uint64: %v", err)
+	}
+	if got := strings.Join(m2.Keys(), ","); got != "u64,i32,b,i8" {
+		t.Errorf("Keys = %q", got)
+	}
 	if kv := m.At(1); kv.Key != "n" {
 		t.Errorf("At(1) = %q", kv.Key)
 	}
