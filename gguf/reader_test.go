@@ -240,3 +240,31 @@ func TestReadLongStrings(t *testing.T) {
 		checkTensors(t, f, tf.tensors)
 	}
 }
+
+// recordingReader remembers the furthest byte read.
+type recordingReader struct {
+	r   *bytes.Reader
+	end int64
+}
+
+func (r *recordingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.r.ReadAt(p, off)
+	r.end = max(r.end, off+int64(n))
+	return n, err
+}
+
+// Parsing reads the header and at most one read window past it, never the
+// rest of the data section.
+func TestParseReadsNoData(t *testing.T) {
+	tf := typicalFile()
+	tf.dataSize = 4 * readChunk
+	b := tf.bytes()
+	rr := &recordingReader{r: bytes.NewReader(b)}
+	f, err := NewReader(rr, int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.end > int64(f.HeaderSize)+readChunk {
+		t.Errorf("read up to byte %d; header ends at %d", rr.end, f.HeaderSize)
+	}
+}
