@@ -144,7 +144,7 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 			total += a
 		}
 	}
-	c.pool = pool{dev: dev, arenaSize: arenaSize(opts.ArenaSize, budget, total)}
+	c.pool = pool{dev: dev, arenaSize: arenaSize(opts.ArenaSize, budget, total), want: total}
 	c.bgCtx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }

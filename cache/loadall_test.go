@@ -59,6 +59,24 @@ func TestLoadAllBatchesAndReportsProgress(t *testing.T) {
 	}
 }
 
+func TestLastArenaIsNoBiggerThanWhatIsLeft(t *testing.T) {
+	sizes := make([]uint64, 10)
+	for i := range sizes {
+		sizes[i] = 10 * allocAlign
+	}
+	m := newTestModel(25, sizes...)
+	h := newHost(t, 1<<20)
+	arena := uint64(40 * allocAlign)
+	c := newTestCache(t, h, m, Options{Budget: 1 << 20, ArenaSize: arena})
+	if err := c.LoadAll(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// 100 units of tensors in arenas of 40: 40 + 40 + 20, not 40 + 40 + 40.
+	if s := c.Stats(); s.DeviceAllocations != 3 || s.DeviceBytes != 100*allocAlign || h.Allocated() != s.DeviceBytes {
+		t.Fatalf("stats = %+v; want 3 allocations holding exactly the model", s)
+	}
+}
+
 func TestLoadAllOfChosenNames(t *testing.T) {
 	m := newTestModel(21, 100, 200, 300, 400)
 	c := newTestCache(t, newHost(t, 1<<20), m, Options{Budget: 1 << 20})

@@ -247,7 +247,7 @@ func TestCacheInvariantsWithMixedSizes(t *testing.T) {
 				}
 			},
 			"": func(t *rapid.T) {
-				var resident uint64
+				var resident, placed uint64
 				for i := range n {
 					r := c.IsResident(tm.name(i))
 					if len(handles[i]) > 0 && !r {
@@ -255,7 +255,15 @@ func TestCacheInvariantsWithMixedSizes(t *testing.T) {
 					}
 					if r {
 						resident += sizes[i]
+						a, _ := alignUp(sizes[i])
+						placed += a
 					}
+				}
+				c.mu.Lock()
+				poolPlaced := c.pool.placed
+				c.mu.Unlock()
+				if poolPlaced != placed {
+					t.Fatalf("pool counts %d bytes placed; resident tensors take %d", poolPlaced, placed)
 				}
 				s := c.Stats()
 				if s.ResidentBytes != resident {

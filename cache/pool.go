@@ -38,6 +38,10 @@ type pool struct {
 	regions   []*region
 	held      uint64 // bytes of device memory held by regions
 	total     int64  // device allocations ever made
+	// want is what every tensor of the cache needs (aligned), placed what
+	// the blocks handed out hold: a new arena is never bigger than the
+	// difference, so the last one is not mostly empty.
+	want, placed uint64
 }
 
 // place finds room for size bytes in the existing regions.
@@ -49,12 +53,14 @@ func (p *pool) place(size uint64) (block, bool) {
 	for _, r := range p.regions {
 		if r.arena != nil {
 			if off, ok := r.arena.alloc(size); ok {
+				p.placed += need
 				return block{r, off}, true
 			}
 		} else if !r.used && r.size == need {
 			// A dedicated region left behind by an evicted tensor of the same
-			// size class: reuse it rather than freeing and reallocating.
+			// size: reuse it rather than freeing and reallocating.
 			r.used = true
+			p.placed += need
 			return block{r, 0}, true
 		}
 	}
@@ -74,7 +80,11 @@ func (p *pool) growSize(size, budget uint64) (uint64, bool) {
 	if need > p.arenaSize {
 		return need, need <= room
 	}
-	grow := min(p.arenaSize, room)
+	unplaced := need
+	if p.want > p.placed {
+		unplaced = max(need, p.want-p.placed)
+	}
+	grow := min(p.arenaSize, room, unplaced)
 	return grow, grow >= need
 }
 
@@ -99,9 +109,17 @@ func (p *pool) grow(n uint64) error {
 func (p *pool) release(b block) error {
 	if b.region.arena == nil {
 		b.region.used = false
+		p.placed -= b.region.size
 		return nil
 	}
-	return b.region.arena.release(b.off)
+	size, ok := b.region.arena.used[b.off]
+	if err := b.region.arena.release(b.off); err != nil {
+		return err
+	}
+	if ok {
+		p.placed -= size
+	}
+	return nil
 }
 
 // freeIdle returns every region that holds no tensor to the device and
