@@ -82,7 +82,11 @@ func (e *FormatError) Error() string {
 		b.WriteString(strconv.Quote(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "gguf: "))
+	if e.Err != nil {
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "gguf: "))
+	} else {
+		b.WriteString("malformed file")
+	}
 	if e.Offset >= 0 {
 		b.WriteString(" (at byte ")
 		b.WriteString(strconv.FormatInt(e.Offset, 10))
