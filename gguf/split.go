@@ -135,7 +135,7 @@ func (m *Model) openSiblings(path string, info SplitInfo) error {
 		p := ShardPath(prefix, i, info.Count)
 		f, err := Open(p)
 		if err != nil {
-			return fmt.Errorf("gguf: shard %d of %d: %w", i+1, info.Count, err)
+			return err // names the shard's path
 		}
 		m.Shards[i] = f
 		si, err := f.Split()
