@@ -30,6 +30,10 @@ const (
 	// alignmentKey is the one key the format itself interprets.
 	alignmentKey = "general.alignment"
 
+	// allocAhead is how many metadata entries or tensor records the parser
+	// allocates for before reading them: more only as they are read.
+	allocAhead = 1024
+
 	// readChunk is how much the header parser reads per call.
 	readChunk = 256 << 10
 )

@@ -376,3 +376,18 @@ func (z zeroReader) ReadAt(p []byte, off int64) (int, error) {
 	clear(p[n:])
 	return len(p), nil
 }
+
+// A count that the file's size allows but whose records are garbage fails
+// at the first record, having allocated for a slab of records, not for the
+// whole count.
+func TestCountBackedOnlyBySize(t *testing.T) {
+	e := le(1<<20, 0)
+	e.b = append(e.b, make([]byte, 24<<20)...) // zeros: name length 0, an empty name
+	before := allocatedBytes()
+	_, err := parseBytes(e.b)
+	allocated := allocatedBytes() - before
+	wantFormatError(t, err, ErrBadName)
+	if allocated > 4<<20 {
+		t.Errorf("allocated %d bytes before failing at the first tensor", allocated)
+	}
+}

@@ -121,8 +121,8 @@ func parseCursor(c *cursor) (*File, error) {
 
 // metadata reads n key-value pairs, rejecting bad and duplicate keys.
 func (p *parser) metadata(n int) (*Metadata, error) {
-	m := &Metadata{kvs: make([]KV, n), index: make(map[string]int, n)}
-	for i := range m.kvs {
+	m := &Metadata{kvs: make([]KV, 0, min(n, allocAhead)), index: make(map[string]int, min(n, allocAhead))}
+	for range n {
 		p.key = ""
 		at := p.c.off
 		key, err := p.c.str("key")
@@ -144,8 +144,8 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.kvs[i] = KV{Key: key, Value: v}
-		m.index[key] = i
+		m.index[key] = len(m.kvs)
+		m.kvs = append(m.kvs, KV{Key: key, Value: v})
 	}
 	p.key = ""
 	return m, nil
@@ -173,13 +173,21 @@ func (f *File) applyAlignment() error {
 // offsets against the layout later.
 func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 	c := p.c
-	infos := make([]TensorInfo, n)
-	ptrs := make([]*TensorInfo, n)
-	dimSlab := make([]uint64, 0, n*maxDims)
-	for i := range infos {
-		t := &infos[i]
-		t.Index, t.Shard = i, shard
-		ptrs[i] = t
+	// Records are allocated in slabs as they are read, so a count the
+	// file's bytes allow but its records do not back costs little.
+	var slab []TensorInfo
+	var dimSlab []uint64
+	ptrs := make([]*TensorInfo, 0, min(n, allocAhead))
+	for i := range n {
+		if len(slab) == cap(slab) {
+			slab = make([]TensorInfo, 0, min(n-i, allocAhead))
+		}
+		if cap(dimSlab)-len(dimSlab) < maxDims {
+			dimSlab = make([]uint64, 0, min(n-i, allocAhead)*maxDims)
+		}
+		slab = append(slab, TensorInfo{Index: i, Shard: shard})
+		t := &slab[len(slab)-1]
+		ptrs = append(ptrs, t)
 		at := c.off
 		name, err := c.str("tensor name")
 		if err != nil {

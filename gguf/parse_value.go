@@ -237,13 +237,13 @@ func (p *parser) nestedArray(n, depth int, at int64) (Value, error) {
 		return Value{}, p.errAt(at, detail(ErrTooLarge, "more than %d arrays inside arrays", maxNestedArrays))
 	}
 	p.nestedArrays += n
-	vals := make([]Value, n)
-	for i := range vals {
+	vals := make([]Value, 0, min(n, allocAhead))
+	for range n {
 		v, err := p.array(depth + 1)
 		if err != nil {
 			return Value{}, err
 		}
-		vals[i] = v
+		vals = append(vals, v)
 	}
 	return newNestedArray(vals), nil
 }
