@@ -232,8 +232,8 @@ func TestBadAlignment(t *testing.T) {
 	one := []tspec{{name: "w", dims: []uint64{8}, typ: TypeF32}}
 	for _, v := range []Value{NewUint32(0), NewUint32(3), NewUint32(48), NewUint64(64), NewInt32(32), NewString("32")} {
 		_, err := parseBytes(tensorFile(one, 32, KV{"general.alignment", v}))
-		if fe := wantFormatError(t, err, ErrAlignment); fe.Key != "general.alignment" {
-			t.Errorf("alignment %v: key %q", v, fe.Key)
+		if fe := wantFormatError(t, err, ErrAlignment); fe.Key != "general.alignment" || fe.Offset != 24 {
+			t.Errorf("alignment %v: key %q offset %d", v, fe.Key, fe.Offset)
 		}
 	}
 	// 2^31 is a power of two: legal, but the data section then starts

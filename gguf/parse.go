@@ -100,7 +100,7 @@ func parseCursor(c *cursor) (*File, error) {
 	if f.Metadata, err = p.metadata(int(nKVs)); err != nil {
 		return nil, err
 	}
-	if err := f.applyAlignment(); err != nil {
+	if err := f.applyAlignment(p.alignmentAt); err != nil {
 		return nil, err
 	}
 	split, err := f.Split()
@@ -136,6 +136,9 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 			return nil, &FormatError{Offset: at, Key: key, TensorIndex: -1, Err: detail(ErrDuplicate, "duplicate metadata key")}
 		}
 		p.key = key
+		if key == alignmentKey {
+			p.alignmentAt = at
+		}
 		t, err := p.valueType("value type")
 		if err != nil {
 			return nil, err
@@ -151,18 +154,19 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 	return m, nil
 }
 
-// applyAlignment honours general.alignment: a uint32, non-zero power of two.
-func (f *File) applyAlignment() error {
+// applyAlignment honours general.alignment (whose entry starts at byte at):
+// a uint32, non-zero power of two.
+func (f *File) applyAlignment(at int64) error {
 	v, ok := f.Metadata.Get(alignmentKey)
 	if !ok {
 		return nil
 	}
 	if v.typ != ValueUint32 {
-		return &FormatError{Offset: -1, Key: alignmentKey, TensorIndex: -1,
+		return &FormatError{Offset: at, Key: alignmentKey, TensorIndex: -1,
 			Err: detail(ErrAlignment, "alignment is a %s; GGUF requires a uint32", v.describe())}
 	}
 	if v.bits == 0 || bits.OnesCount64(v.bits) != 1 {
-		return &FormatError{Offset: -1, Key: alignmentKey, TensorIndex: -1,
+		return &FormatError{Offset: at, Key: alignmentKey, TensorIndex: -1,
 			Err: detail(ErrAlignment, "alignment %d is not a non-zero power of two", v.bits)}
 	}
 	f.Alignment = v.bits

@@ -8,7 +8,8 @@ type parser struct {
 	c            *cursor
 	key          string // key whose value is being parsed, for errors
 	nestedArrays int
-	touched      byte // sum of prefetch loads, kept so they are not elided
+	touched      byte  // sum of prefetch loads, kept so they are not elided
+	alignmentAt  int64 // where the general.alignment entry starts
 }
 
 // fail wraps a parse error with the key being parsed.
