@@ -137,7 +137,11 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 			return nil, fmt.Errorf("cache: tensor %q has no source of bytes", t.Name)
 		}
 		e := &entry{t: t, index: i}
-		e.status.Store(&Status{State: Unloaded})
+		e.setState(Unloaded, nil)
+		if t.Err != nil {
+			// Never uploadable: say why from the start.
+			e.setState(Failed, t.Err)
+		}
 		c.byName[t.Name] = e
 		c.order = append(c.order, e)
 		if a, ok := alignUp(t.Size); ok && t.Err == nil {

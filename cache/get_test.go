@@ -177,6 +177,9 @@ func TestUnknownAndUnuploadableTensors(t *testing.T) {
 	if st := c.Status("nope"); !errors.Is(st.Err, ErrNotFound) {
 		t.Errorf("Status(unknown) = %v; want ErrNotFound", st)
 	}
+	if st := c.Status("weird"); st.State != Failed || !errors.Is(st.Err, bad) {
+		t.Errorf("Status(weird) = %v; want error: <its reason>", st)
+	}
 	if _, err := c.Get(ctx, "weird"); !errors.Is(err, bad) {
 		t.Errorf("Get(weird) = %v; want the tensor's own error", err)
 	}
