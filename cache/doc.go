@@ -9,4 +9,34 @@
 //
 // The cache knows nothing of files or paths: it is given a list of Tensors,
 // each able to produce its host bytes, and a Device to move them to.
+//
+// # Design
+//
+// Memory: arenaAlloc (alloc.go) is a pure first-fit allocator of 256-byte
+// aligned blocks within one arena, with coalescing free spans. The pool
+// (pool.go) holds the device allocations: arenas (1 GiB by default, never
+// more than the budget or than the tensors still unplaced) and dedicated
+// allocations for tensors larger than an arena. The budget counts every byte
+// the pool holds, used or not.
+//
+// Locking: one mutex guards all mutable state; it is never held during an
+// upload or a download, only while bookkeeping (and while a device
+// allocation is made or freed). Each tensor's Status is also published
+// through an atomic pointer, so Status and IsResident never wait.
+//
+// Loading: a tensor to load gets its block reserved under the lock and goes
+// to Loading with a flight (a channel closed when its upload ends); Gets of a
+// Loading tensor wait on the flight or on their own context. Uploads started
+// by Get run under the cache's context, not the caller's, so a caller who
+// gives up does not cancel the upload for the others. LoadAll groups tensors
+// into Upload calls of LoadGroupBytes, two in flight, so the backend's
+// pipeline runs across tensors; a cancelled LoadAll returns its tensors to
+// their previous state.
+//
+// Eviction: when no arena has room and the budget (or the device, reporting
+// hip.ErrOutOfMemory) allows no new allocation, empty allocations are
+// returned first, then resident tensors with no Handle and no Pin are
+// evicted, least recently used first, until the block fits. When none is
+// left, the load fails with ErrNoSpace and the tensor reads as
+// "error: <reason>" until a later Get succeeds.
 package cache
