@@ -6,7 +6,10 @@
 // runtime loads; it is also what every CI test of the layers above runs on.
 package hip
 
-import "context"
+import (
+	"context"
+	"os"
+)
 
 // DevicePtr is an address in a backend's device memory.
 type DevicePtr uintptr
@@ -15,6 +18,12 @@ type DevicePtr uintptr
 type Copy struct {
 	Dst DevicePtr
 	Src []byte
+	// SrcFile, when set, is the file Src is a mapping of, Src[0] being at
+	// SrcOffset in it. Staging buffers are then filled with pread instead of
+	// a copy from the mapping: a first upload from a fresh mapping otherwise
+	// spends most of its time faulting the mapping's pages in.
+	SrcFile   *os.File
+	SrcOffset int64
 }
 
 // Backend is one device of one runtime. It is safe for concurrent use.

@@ -2,6 +2,8 @@ package hip
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
 )
 
@@ -61,4 +63,20 @@ func touchPages(src []byte) byte {
 		sum ^= src[len(src)-1]
 	}
 	return sum
+}
+
+// preadFull fills dst from f at off. A short file (truncated under its
+// mapping) is ErrSourceFault, as a fault on the mapping would be.
+func preadFull(f *os.File, dst []byte, off int64) error {
+	for len(dst) > 0 {
+		n, err := f.ReadAt(dst, off)
+		dst, off = dst[n:], off+int64(n)
+		if err == io.EOF && len(dst) > 0 {
+			return fmt.Errorf("%w: %s ends before offset %d", ErrSourceFault, f.Name(), off+int64(len(dst)))
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%w: pread %s at %d: %w", ErrSourceFault, f.Name(), off, err)
+		}
+	}
+	return nil
 }

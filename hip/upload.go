@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -11,8 +12,24 @@ import (
 
 // segment is one contiguous host-to-device copy.
 type segment struct {
-	dst DevicePtr
-	src []byte
+	dst  DevicePtr
+	src  []byte
+	file *os.File // when set, src is also at off in file (see Copy.SrcFile)
+	off  int64
+}
+
+// advance drops the first n bytes of the segment.
+func (s segment) advance(n uint64) segment {
+	s.dst += DevicePtr(n)
+	s.src = s.src[n:]
+	s.off += int64(n)
+	return s
+}
+
+// head keeps the first n bytes of the segment.
+func (s segment) head(n uint64) segment {
+	s.src = s.src[:n]
+	return s
 }
 
 // job is what one slot carries: a registered chunk (one segment), or the
@@ -82,19 +99,23 @@ func planJobs(copies []Copy, cfg UploadConfig) []job {
 		pack, packed = job{}, 0
 	}
 	for _, c := range copies {
-		src, dst := c.Src, c.Dst
-		if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(src)) >= cfg.SmallBytes {
-			for _, piece := range registerPieces(src, cfg.ChunkBytes) {
-				jobs = append(jobs, job{register: true, segs: []segment{{dst: dst, src: piece}}})
-				dst += DevicePtr(len(piece))
+		seg := segment{dst: c.Dst, src: c.Src, off: c.SrcOffset}
+		if !cfg.NoPread {
+			seg.file = c.SrcFile
+		}
+		if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(seg.src)) >= cfg.SmallBytes {
+			for _, piece := range registerPieces(seg.src, cfg.ChunkBytes) {
+				n := uint64(len(piece))
+				jobs = append(jobs, job{register: true, segs: []segment{seg.head(n)}})
+				seg = seg.advance(n)
 			}
 			continue
 		}
-		for len(src) > 0 {
-			n := min(uint64(len(src)), cfg.StagingBytes-packed)
-			pack.segs = append(pack.segs, segment{dst: dst, src: src[:n]})
+		for len(seg.src) > 0 {
+			n := min(uint64(len(seg.src)), cfg.StagingBytes-packed)
+			pack.segs = append(pack.segs, seg.head(n))
 			packed += n
-			src, dst = src[n:], dst+DevicePtr(n)
+			seg = seg.advance(n)
 			if packed == cfg.StagingBytes {
 				flush()
 			}
@@ -241,9 +262,8 @@ func splitSegment(seg segment, n uint64) []segment {
 	var out []segment
 	for len(seg.src) > 0 {
 		k := min(n, uint64(len(seg.src)))
-		out = append(out, segment{dst: seg.dst, src: seg.src[:k]})
-		seg.dst += DevicePtr(k)
-		seg.src = seg.src[k:]
+		out = append(out, seg.head(k))
+		seg = seg.advance(k)
 	}
 	return out
 }
@@ -293,10 +313,7 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 	var filled uint64
 	t0 := time.Now()
 	for _, seg := range segs {
-		if !g.cfg.NoPopulate && len(seg.src) >= populateMin {
-			populate(seg.src)
-		}
-		if _, err := copyFromSource(s.buf[filled:], seg.src); err != nil {
+		if err := g.fill(s.buf[filled:filled+uint64(len(seg.src))], seg); err != nil {
 			p.staging <- s
 			return submitted{}, err
 		}
@@ -323,6 +340,19 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 		return submitted{}, err
 	}
 	return submitted{s: s, pool: p.staging, path: PathStaged, bytes: filled}, nil
+}
+
+// fill copies seg's source bytes into dst (len(dst) == len(seg.src)): by
+// pread from its file where it has one, else from the mapping.
+func (g *GPU) fill(dst []byte, seg segment) error {
+	if seg.file != nil {
+		return preadFull(seg.file, dst, seg.off)
+	}
+	if !g.cfg.NoPopulate && len(seg.src) >= populateMin {
+		populate(seg.src)
+	}
+	_, err := copyFromSource(dst, seg.src)
+	return err
 }
 
 // recycleLoop waits for each submitted job, unpins its chunk and returns its

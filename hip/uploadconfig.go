@@ -28,6 +28,9 @@ type UploadConfig struct {
 	// madvise(MADV_POPULATE_READ) before pinning or copying it (instead of
 	// a fault a page): on the H200 it raised staging from 28 to 36 GB/s.
 	NoPopulate bool
+	// NoPread makes staging copy from the mapping even where a Copy names
+	// its SrcFile (for measuring one against the other).
+	NoPread bool
 }
 
 // Defaults, chosen by `ggufs bench upload` on an H200 (CUDA 13, 16 cores;

@@ -51,7 +51,7 @@ Examples:
 			&cli.StringFlag{Name: "file", Usage: "upload from this file instead of a temporary one", TakesFile: true},
 			&cli.StringFlag{Name: "dir", Usage: "folder for the temporary file (default: the system's)"},
 			&cli.IntFlag{Name: "reps", Value: 3, Usage: "timed runs per path"},
-			&cli.StringSliceFlag{Name: "variant", Usage: "path[:chunk=N:inflight=N:workers=N:pinners=N:buffers=N:staging=N:small=N:populate=0|1] to time (default: staged, register, hybrid, plain)"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "path[:chunk=N:inflight=N:workers=N:pinners=N:buffers=N:staging=N:small=N:populate=0|1:pread=0|1] to time (default: staged, register, hybrid, plain)"},
 			&cli.StringFlag{Name: "sizes", Usage: "comma-separated sizes (1KiB, 4097, 1MiB+3) to check for correctness on every path"},
 			&cli.BoolFlag{Name: "json", Usage: "print results as JSON"},
 		),
@@ -426,6 +426,14 @@ func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.Dev
 		_ = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: m[:min(b.size, 1<<20)]}})
 		unmap()
 	}
+	// The variants fill staging buffers by pread from the file (as the
+	// cache does) unless pread=0 asks for copies from the mapping.
+	srcFile, err := os.Open(b.file)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	defer srcFile.Close()
 	statsBefore := be.Stats()
 	before := statsBefore.PathBytes
 	var src []byte
@@ -437,7 +445,7 @@ func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.Dev
 		}
 		src = m[shift : shift+b.size]
 		start := time.Now()
-		err = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: src}})
+		err = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: src, SrcFile: srcFile, SrcOffset: int64(shift)}})
 		d := time.Since(start)
 		if err != nil {
 			unmap()
@@ -568,6 +576,8 @@ func parseUploadVariants(specs []string) ([]uploadVariant, error) {
 				v.cfg.NoPopulate = n == 0
 			case "pinners":
 				v.cfg.RegisterWorkers = int(n)
+			case "pread":
+				v.cfg.NoPread = n == 0
 			default:
 				return nil, usageError{fmt.Sprintf("--variant %q: unknown key %q", spec, k)}
 			}

@@ -1,0 +1,73 @@
+package hip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fileCopies writes data to a file and returns copies of odd ranges of it
+// whose Src is a decoy of zeros: only a pread of SrcFile yields data.
+func fileCopies(t *testing.T, g *GPU, data []byte) (*os.File, []Copy) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	decoy := make([]byte, len(data))
+	_, copies := uploadCase(t, g, decoy)
+	for i := range copies {
+		copies[i].SrcFile = f
+		copies[i].SrcOffset = int64(addressOf(copies[i].Src) - addressOf(decoy))
+	}
+	return f, copies
+}
+
+func TestGPUStagingReadsSourceFile(t *testing.T) {
+	data := randomBytes(9, 2<<20)
+	for _, path := range []string{PathStaged} {
+		for _, noPread := range []bool{false, true} {
+			cfg := withPath(path)
+			cfg.NoPread = noPread
+			g, f := newFakeGPU(t, cfg)
+			_, copies := fileCopies(t, g, data)
+			if err := g.Upload(context.Background(), copies); err != nil {
+				t.Fatal(err)
+			}
+			checkIdle(t, g, f)
+			for i, c := range copies {
+				got := make([]byte, len(c.Src))
+				if err := g.Download(got, c.Dst); err != nil {
+					t.Fatal(err)
+				}
+				want := data[c.SrcOffset : c.SrcOffset+int64(len(c.Src))]
+				if noPread {
+					want = c.Src // from the mapping: the decoy
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%s (NoPread %v): copy %d of %d bytes came from the wrong source", path, noPread, i, len(c.Src))
+				}
+			}
+		}
+	}
+}
+
+func TestGPUStagingFromTruncatedFileFails(t *testing.T) {
+	g, f := newFakeGPU(t, withPath(PathStaged))
+	file, copies := fileCopies(t, g, randomBytes(4, 1<<20))
+	if err := os.Truncate(file.Name(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Upload(context.Background(), copies); !errors.Is(err, ErrSourceFault) {
+		t.Fatalf("upload from a truncated file: %v, want ErrSourceFault", err)
+	}
+	checkIdle(t, g, f)
+}
