@@ -60,7 +60,7 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 			srcErr[i] = fmt.Errorf("cache: tensor %q: reading source: %w", e.t.Name, err)
 			continue
 		}
-		copies = append(copies, hip.Copy{Dst: e.block.ptr(), Src: src})
+		copies = append(copies, hip.Copy{Dst: e.block.ptr(), Src: src, SrcFile: e.t.File, SrcOffset: e.t.Offset})
 	}
 	var err error
 	var took time.Duration

@@ -50,6 +50,14 @@ func TestTensorsFromModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The file and offset handed to the device for pread hold the same bytes.
+		fromFile := make([]byte, len(want))
+		if tensors[i].File == nil {
+			t.Fatalf("%s: no source file for pread uploads", info.Name)
+		}
+		if _, err := tensors[i].File.ReadAt(fromFile, tensors[i].Offset); err != nil || !bytes.Equal(fromFile, want) {
+			t.Fatalf("%s: pread at offset %d differs from the mapping (%v)", info.Name, tensors[i].Offset, err)
+		}
 		got := make([]byte, len(want))
 		if _, err := c.ReadAt(context.Background(), info.Name, got, 0); err != nil {
 			t.Fatalf("%s: %v", info.Name, err)

@@ -79,6 +79,11 @@ func (f *File) Mapped() bool { return f.mapping != nil }
 // and for a File from NewReader, which never maps).
 func (f *File) MapError() error { return f.mapErr }
 
+// OSFile is the open file behind f (nil for a File made by NewReader), for
+// callers that read tensor bytes with pread rather than through the mapping.
+// It stays owned by f: do not close it.
+func (f *File) OSFile() *os.File { return f.osFile }
+
 // TensorBytes returns t's bytes: a zero-copy, read-only slice of the mapping
 // when the file is mapped, else a fresh buffer read with pread. It fails
 // with an error wrapping ErrTruncated, rather than faulting, when the file
