@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -84,7 +88,36 @@ func runBenchFuse(c *cli.Context) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	w := c.App.Writer
+
+	// Whatever stops the run must not leave its mounts behind. This process
+	// serves the files it reads, so it must never exit with a read in
+	// flight (the kernel would wait for an answer only this process could
+	// give): a signal asks the run to stop after the current read, and the
+	// run then unmounts as usual. A closed stdout (| head) is an error, not
+	// a death.
+	signal.Ignore(syscall.SIGPIPE)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	var stop atomic.Bool
+	done := make(chan error, 1)
+	go func() { done <- benchFuse(c.App.Writer, work, size, opts, &stop) }()
+	select {
+	case err := <-done:
+		return err
+	case sig := <-signals:
+		stop.Store(true)
+		<-done
+		return fmt.Errorf("bench fuse: %v: stopped", sig)
+	}
+}
+
+// errBenchStopped: a signal asked the benchmark to stop.
+var errBenchStopped = errors.New("stopped")
+
+// benchFuse runs the benchmark in work, a folder of its own, until done or
+// stop is set.
+func benchFuse(w io.Writer, work string, size uint64, opts hip.Options, stop *atomic.Bool) error {
 
 	modelPath := filepath.Join(work, "bench.gguf")
 	if err := writeFuseBenchModel(modelPath, size); err != nil {
@@ -108,7 +141,7 @@ func runBenchFuse(c *cli.Context) error {
 	}
 	defer mnt.close()
 
-	rows, err := benchReads([]fuseBenchTarget{
+	rows, err := benchReads(stop, []fuseBenchTarget{
 		{label: "bare go-fuse", path: filepath.Join(bareDir, "data")},
 		{label: "ggufs data", path: filepath.Join(mnt.dir, "tensors", "bench.data", "data"), compare: "bare go-fuse"},
 	})
@@ -134,6 +167,9 @@ func runBenchFuse(c *cli.Context) error {
 		preset string
 		sparse bool
 	}{{"tiny", false}, {"llama-7b", true}, {"llama-70b", true}} {
+		if stop.Load() {
+			return errBenchStopped
+		}
 		mt, err := benchMountTime(work, p.preset, p.sparse)
 		if err != nil {
 			return err
@@ -195,7 +231,7 @@ func (r repeatReader) Read(p []byte) (int, error) {
 }
 
 // timeRead reads path sequentially to its end, 1 MiB at a time.
-func timeRead(path string, flags int) (time.Duration, uint64, error) {
+func timeRead(path string, flags int, stop *atomic.Bool) (time.Duration, uint64, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|flags, 0)
 	if err != nil {
 		return 0, 0, err
@@ -205,6 +241,9 @@ func timeRead(path string, flags int) (time.Duration, uint64, error) {
 	var n uint64
 	start := time.Now()
 	for {
+		if stop.Load() {
+			return 0, n, errBenchStopped
+		}
 		m, err := f.Read(buf)
 		n += uint64(m)
 		if err == io.EOF || (err == nil && m == 0) {
@@ -247,13 +286,13 @@ var fuseReadKinds = []struct {
 
 // benchReads times every kind of read of every target, alternating between
 // targets, and keeps each one's fastest run.
-func benchReads(targets []fuseBenchTarget) ([]fuseBenchRow, error) {
+func benchReads(stop *atomic.Bool, targets []fuseBenchTarget) ([]fuseBenchRow, error) {
 	var rows []fuseBenchRow
 	for _, k := range fuseReadKinds {
 		best := make([]fuseBenchRow, len(targets))
 		for range k.repeats {
 			for i, t := range targets {
-				d, n, err := timeRead(t.path, k.flags)
+				d, n, err := timeRead(t.path, k.flags, stop)
 				if err != nil {
 					return nil, fmt.Errorf("%s, %s: %w", t.label, k.name, err)
 				}

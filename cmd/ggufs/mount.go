@@ -98,6 +98,9 @@ func runMount(c *cli.Context) error {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
+	// A closed stdout (ggufs mount ... | head -1) must not kill the server
+	// and leave a stale mount: writes then fail instead.
+	signal.Ignore(syscall.SIGPIPE)
 
 	stderr := c.App.ErrWriter
 	if stderr == nil {
