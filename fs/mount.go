@@ -38,12 +38,16 @@ func FuseOptions(o MountOptions) *fusefs.Options {
 	timeout := treeTimeout
 	return &fusefs.Options{
 		MountOptions: fuse.MountOptions{
-			FsName:               "ggufs",
-			Name:                 "ggufs",
-			AllowOther:           o.AllowOther,
-			Debug:                o.Debug,
-			Logger:               o.Logger,
-			MaxWrite:             maxRead,
+			FsName:     "ggufs",
+			Name:       "ggufs",
+			AllowOther: o.AllowOther,
+			Debug:      o.Debug,
+			Logger:     o.Logger,
+			MaxWrite:   maxRead,
+			// Reads through the page cache arrive in readahead-sized
+			// requests (128 KiB by default): each costs a device download,
+			// so ask for the largest.
+			MaxReadAhead:         maxRead,
 			IgnoreSecurityLabels: true,
 			// Replies carry bytes from memory (ReadResultData), never from a
 			// file descriptor: splicing would only cost a wasted pipe setup
