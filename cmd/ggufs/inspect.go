@@ -78,7 +78,7 @@ func runInspect(c *cli.Context) error {
 		return fmt.Errorf("inspect: %w", err)
 	}
 	defer m.Close()
-	r, err := newInspectReport(a.path, m, a.maxArray)
+	r, err := newInspectReport(a.path, m, a.json, a.maxArray)
 	if err != nil {
 		return fmt.Errorf("inspect: %s: %w", a.path, err)
 	}

@@ -101,9 +101,11 @@ func byteOrderName(o binary.ByteOrder) string {
 	return "little"
 }
 
-// newInspectReport describes m. maxArray > 0 cuts arrays in the JSON values
-// to their first maxArray elements (marking them truncated).
-func newInspectReport(path string, m *gguf.Model, maxArray int) (*inspectReport, error) {
+// newInspectReport describes m. With values, each metadata entry carries its
+// JSON value (the text report prints summaries only, and encoding a 128k-token
+// vocabulary would be most of its run time); maxArray > 0 cuts arrays in those
+// values to their first maxArray elements (marking them truncated).
+func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*inspectReport, error) {
 	first := m.Shards[0]
 	r := &inspectReport{
 		SchemaVersion: inspectSchemaVersion,
@@ -126,7 +128,7 @@ func newInspectReport(path string, m *gguf.Model, maxArray int) (*inspectReport,
 		})
 	}
 	for key, v := range m.Metadata.All() {
-		kv, err := inspectEntry(key, v, maxArray)
+		kv, err := inspectEntry(key, v, values, maxArray)
 		if err != nil {
 			return nil, err
 		}
@@ -170,15 +172,20 @@ func newInspectReport(path string, m *gguf.Model, maxArray int) (*inspectReport,
 	return r, nil
 }
 
-func inspectEntry(key string, v gguf.Value, maxArray int) (inspectKV, error) {
+func inspectEntry(key string, v gguf.Value, values bool, maxArray int) (inspectKV, error) {
 	kv := inspectKV{Key: key, Type: v.Type().String(), value: v}
+	if v.Type() == gguf.ValueArray {
+		n := v.Len()
+		kv.ElemType, kv.Len = v.ElemType().String(), &n
+	}
+	if !values {
+		return kv, nil
+	}
 	if v.Type() != gguf.ValueArray {
 		raw, err := v.MarshalJSON()
 		kv.Value = raw
 		return kv, err
 	}
-	n := v.Len()
-	kv.ElemType, kv.Len = v.ElemType().String(), &n
 	raw, truncated, err := inspectArrayJSON(v, maxArray)
 	kv.Value, kv.Truncated = raw, truncated
 	return kv, err
