@@ -311,15 +311,18 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 		return submitted{}, err
 	}
 	var filled uint64
+	p.fillers <- struct{}{}
 	t0 := time.Now()
 	for _, seg := range segs {
 		if err := g.fill(s.buf[filled:filled+uint64(len(seg.src))], seg); err != nil {
+			<-p.fillers
 			p.staging <- s
 			return submitted{}, err
 		}
 		filled += uint64(len(seg.src))
 	}
 	g.stats.spent(&g.stats.s.FillNanos, int64(time.Since(t0)))
+	<-p.fillers
 	var off uint64
 	for i := 0; i < len(segs); {
 		runDst := segs[i].dst

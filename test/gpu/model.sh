@@ -15,6 +15,8 @@ model=$tmp/ggufs-$preset-q4_K.gguf
 
 echo "== gen $preset q4_K" | tee "$logs/model.txt"
 "$bin" gen -o "$model" --preset "$preset" --dtype q4_K --seed 7 2>&1 | tail -3 | tee -a "$logs/model.txt"
+# Time loads from a warm page cache, not against the writeback of the file just written.
+sync
 
 echo "== bench load (LoadAll of every tensor, warm page cache)" | tee -a "$logs/model.txt"
 "$bin" bench load --backend "$backend" "${rt[@]}" --reps 3 "$model" 2>&1 | tee -a "$logs/model.txt"
