@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -19,9 +20,17 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "ggufs",
 		Usage: "mount GGUF model files as a filesystem served from GPU memory",
+		// An unknown command is a usage error (exit 2), not a help lookup.
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageError{fmt.Sprintf("unknown command %q (ggufs --help lists them)", c.Args().First())}
+			}
+			return cli.ShowAppHelp(c)
+		},
+		OnUsageError: flagError,
 		Commands: []*cli.Command{
 			mountCommand(),
 			unmountCommand(),
@@ -32,5 +41,32 @@ func newApp() *cli.App {
 			benchCommand(),
 		},
 		HideHelpCommand: true,
+	}
+	setFlagErrors(app.Commands)
+	return app
+}
+
+// flagError makes a bad flag a one-line usage error (exit 2) instead of a
+// page of help and exit 1.
+func flagError(c *cli.Context, err error, _ bool) error {
+	var path []string // the subcommand's names, outermost first
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			path = append([]string{ctx.Command.Name}, path...)
+		}
+	}
+	if len(path) == 0 {
+		return usageError{fmt.Sprintf("%v (see ggufs --help)", err)}
+	}
+	name := strings.Join(path, " ")
+	return usageError{fmt.Sprintf("%s: %v (see ggufs %s --help)", name, err, name)}
+}
+
+func setFlagErrors(cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = flagError
+		}
+		setFlagErrors(cmd.Subcommands)
 	}
 }
