@@ -2,8 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
-	"io"
 	"sync"
 	"syscall"
 
@@ -13,7 +11,8 @@ import (
 
 // dataFile is tensors/<name>/data (or data.npy, which prefixes a numpy
 // header). Opening pins the tensor; reading makes it resident and serves the
-// bytes from the device copy. The kernel keeps the pages it has read
+// bytes from the device copy, downloaded ahead of a sequential reader
+// (window.go). The kernel keeps the pages it has read
 // (FOPEN_KEEP_CACHE) until the cache evicts the tensor and the tree
 // invalidates them.
 type dataFile struct {
@@ -40,16 +39,21 @@ func (f *dataFile) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 	return 0
 }
 
-// pin is an open data file's hold on its tensor.
-type pin struct {
-	once  sync.Once
-	unpin func()
+// openData is an open data file: its hold on the tensor and its
+// download-ahead window.
+type openData struct {
+	once   sync.Once
+	unpin  func()
+	window *readWindow
 }
 
-var _ = (fusefs.FileReleaser)((*pin)(nil))
+var _ = (fusefs.FileReleaser)((*openData)(nil))
 
-func (p *pin) Release(ctx context.Context) syscall.Errno {
-	p.once.Do(p.unpin)
+func (o *openData) Release(ctx context.Context) syscall.Errno {
+	o.once.Do(func() {
+		o.unpin()
+		o.window.close()
+	})
 	return 0
 }
 
@@ -62,7 +66,21 @@ func (f *dataFile) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	if err != nil {
 		return nil, 0, toErrno(f.root.log, "open", name, err)
 	}
-	return &pin{unpin: unpin}, fuse.FOPEN_KEEP_CACHE, 0
+	o := &openData{unpin: unpin}
+	o.window = newReadWindow(int64(f.tensor.info.Size), readWindowBytes, f.root.windows,
+		f.fetch,
+		func() bool { return f.root.cfg.Cache.IsResident(name) })
+	return o, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// fetch downloads the tensor's bytes [off, off+len(p)) from its device copy,
+// uploading it first if needed; the range lies within the tensor.
+func (f *dataFile) fetch(p []byte, off int64) error {
+	// No request's context: the upload is shared by every reader of the
+	// tensor, and an interrupted reader (Go programs are interrupted by
+	// SIGURG all the time) must not cancel it for the others.
+	_, err := f.root.cfg.Cache.ReadAt(context.Background(), f.tensor.info.Name, p, off)
+	return err
 }
 
 func (f *dataFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -76,14 +94,15 @@ func (f *dataFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, 
 		n = copy(dest, f.header[off:])
 	}
 	if n < len(dest) {
-		name := f.tensor.info.Name
 		tensorOff := off + int64(n) - int64(len(f.header))
-		// The upload is shared by every reader of the tensor: an interrupted
-		// reader (Go programs are interrupted by SIGURG all the time) must
-		// not cancel it for the others.
-		m, err := f.root.cfg.Cache.ReadAt(context.WithoutCancel(ctx), name, dest[n:], tensorOff)
-		if err != nil && !(errors.Is(err, io.EOF) && n+m == len(dest)) {
-			return nil, toErrno(f.root.log, "read", name, err)
+		var err error
+		if o, ok := fh.(*openData); ok {
+			err = o.window.read(dest[n:], tensorOff)
+		} else {
+			err = f.fetch(dest[n:], tensorOff)
+		}
+		if err != nil {
+			return nil, toErrno(f.root.log, "read", f.tensor.info.Name, err)
 		}
 	}
 	return fuse.ReadResultData(dest), 0

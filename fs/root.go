@@ -57,6 +57,7 @@ type Root struct {
 	byName  map[string]*tensorEntry // immutable after New
 	meta    []metaEntry
 	inval   invalidator
+	windows *windowPool // open data files' download-ahead buffers
 }
 
 var _ = (fusefs.NodeOnAdder)((*Root)(nil))
@@ -84,10 +85,11 @@ func New(cfg Config) (*Root, error) {
 		return nil, fmt.Errorf("fs: a model and a cache are required")
 	}
 	r := &Root{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		owner:  fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
-		byName: make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		owner:   fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
+		byName:  make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
+		windows: newWindowPool(readWindowBytes),
 	}
 	if r.log == nil {
 		r.log = log.Default()
