@@ -16,6 +16,9 @@ type cursor struct {
 	order binary.ByteOrder
 	v1    bool // GGUF v1: 32-bit counts and lengths
 
+	// keep, when set, is the mapping buf is: arrays borrow from it.
+	keep *headerMapping
+
 	off    int64  // absolute offset of the next unread byte
 	buf    []byte // file bytes [bufOff, bufOff+len(buf))
 	bufOff int64
@@ -127,9 +130,14 @@ func (c *cursor) readInto(dst []byte, what string) error {
 
 // copyOut returns a fresh copy of the n header bytes at off (already known
 // to be in the file): cloned from the window when it holds them (no
-// zeroing of the new slice), else read.
+// zeroing of the new slice), else read. When arrays borrow (c.keep), it
+// returns the bytes in the mapping instead.
 func (c *cursor) copyOut(off int64, n int) ([]byte, error) {
 	if off >= c.bufOff && off+int64(n) <= c.bufOff+int64(len(c.buf)) {
+		if c.keep != nil {
+			lo, hi := off-c.bufOff, off-c.bufOff+int64(n)
+			return c.buf[lo:hi:hi], nil
+		}
 		return append([]byte(nil), c.buf[off-c.bufOff:off-c.bufOff+int64(n)]...), nil
 	}
 	dst := make([]byte, n)

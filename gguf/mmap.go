@@ -13,12 +13,12 @@ import (
 // see MapError) and parses it. The header is parsed through the mapping
 // when there is one (a file truncated meanwhile gives an error, not a
 // crash), else read with pread.
-func Open(path string) (*File, error) { return open(path, mapFile) }
+func Open(path string) (*File, error) { return open(path, mapFile, Options{}) }
 
 // mapper maps a file's size bytes, or says why not.
 type mapper func(osf *os.File, size int64) (mmap.MMap, error)
 
-func open(path string, mapFn mapper) (*File, error) {
+func open(path string, mapFn mapper, o Options) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
@@ -34,9 +34,12 @@ func open(path string, mapFn mapper) (*File, error) {
 	}
 	m, mapErr := mapFn(osf, st.Size())
 	var f *File
-	if m != nil {
-		f, err = parseMapped(m, osf, st.Size())
-	} else {
+	switch {
+	case m != nil && o.BorrowArrays:
+		f, err = parseBorrowing(m, osf, st.Size())
+	case m != nil:
+		f, err = parseMapped(m, osf, st.Size(), nil)
+	default:
 		f, err = parse(osf, st.Size())
 	}
 	if err != nil {

@@ -115,7 +115,7 @@ func TestOpenUnmappableFallsBack(t *testing.T) {
 	tf := typicalFile()
 	path := writeTemp(t, "p.gguf", tf.bytes())
 	refuse := func(*os.File, int64) (mmap.MMap, error) { return nil, errors.New("no mmap here") }
-	f, err := open(path, refuse)
+	f, err := open(path, refuse, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestParseMappedFault(t *testing.T) {
 	if err := os.Truncate(path, 4096); err != nil {
 		t.Fatal(err)
 	}
-	_, err = parseMapped(m, osf, int64(len(b)))
+	_, err = parseMapped(m, osf, int64(len(b)), nil)
 	fe := wantFormatError(t, err, ErrTruncated)
 	if fe.Offset < 4096 {
 		t.Errorf("fault offset %d, want at or past the new end 4096", fe.Offset)

@@ -107,7 +107,9 @@ func (p *parser) array(depth int) (Value, error) {
 			}
 		}
 	}
-	return newFixedArray(elem, int(n), p.c.order, raw), nil
+	v := newFixedArray(elem, int(n), p.c.order, raw)
+	v.arr.keep = p.c.keep
+	return v, nil
 }
 
 // fixedBytes returns a copy of the next n bytes (known to be there).
@@ -178,7 +180,9 @@ func (p *parser) stringArray(n int) (Value, error) {
 	if err != nil {
 		return Value{}, p.fail(err)
 	}
-	return newStringArray(n, raw, offs, uint32(lenSize)), nil
+	v := newStringArray(n, raw, offs, uint32(lenSize))
+	v.arr.keep = p.c.keep
+	return v, nil
 }
 
 // scanStringsLE64 walks the strings wholly inside w (little-endian, 64-bit

@@ -87,8 +87,11 @@ type Model struct {
 // and checks that they agree: the same split.count, each shard present once
 // with its own split.no, split.tensors.count equal to the tensors found,
 // and no tensor name in two shards.
-func OpenModel(path string) (*Model, error) {
-	first, err := Open(path)
+func OpenModel(path string) (*Model, error) { return OpenModelWith(path, Options{}) }
+
+// OpenModelWith is OpenModel with options, which apply to every shard.
+func OpenModelWith(path string, o Options) (*Model, error) {
+	first, err := OpenWith(path, o)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +102,7 @@ func OpenModel(path string) (*Model, error) {
 	}
 	m := &Model{Shards: []*File{first}}
 	if info.Count > 1 {
-		if err := m.openSiblings(path, info); err != nil {
+		if err := m.openSiblings(path, info, o); err != nil {
 			m.Close()
 			return nil, err
 		}
@@ -112,7 +115,7 @@ func OpenModel(path string) (*Model, error) {
 }
 
 // openSiblings opens every shard of the model path belongs to, in order.
-func (m *Model) openSiblings(path string, info SplitInfo) error {
+func (m *Model) openSiblings(path string, info SplitInfo, o Options) error {
 	given := m.Shards[0]
 	match := shardName.FindStringSubmatch(filepath.Base(path))
 	if match == nil {
@@ -133,7 +136,7 @@ func (m *Model) openSiblings(path string, info SplitInfo) error {
 			continue
 		}
 		p := ShardPath(prefix, i, info.Count)
-		f, err := Open(p)
+		f, err := OpenWith(p, o)
 		if err != nil {
 			return err // names the shard's path
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 )
 
@@ -89,6 +90,10 @@ type Value struct {
 //     back, and the length-prefix size for parsed ones, whose raw is the
 //     encoded array as it was in the file;
 //   - arrays: vals holds the element arrays.
+//
+// raw may be borrowed from a header mapping (Options.BorrowArrays), which
+// keep then holds: code that reads raw keeps the array alive until done
+// (runtime.KeepAlive), so the mapping is not unmapped under it.
 type array struct {
 	elem  ValueType
 	n     int
@@ -97,6 +102,7 @@ type array struct {
 	offs  []uint32
 	skip  uint32
 	vals  []Value
+	keep  *headerMapping
 }
 
 // Scalar constructors.
@@ -325,15 +331,18 @@ func (v Value) Index(i int) (Value, error) {
 
 // at returns element i, which must be in range.
 func (a *array) at(i int) Value {
+	var v Value
 	switch a.elem {
 	case ValueArray:
 		return a.vals[i]
 	case ValueString:
-		return Value{typ: ValueString, str: string(a.strBytes(i))}
+		v = Value{typ: ValueString, str: string(a.strBytes(i))}
 	default:
 		size := a.elem.fixedSize()
-		return Value{typ: a.elem, bits: getFixed(a.raw[i*size:], a.elem, a.order)}
+		v = Value{typ: a.elem, bits: getFixed(a.raw[i*size:], a.elem, a.order)}
 	}
+	runtime.KeepAlive(a)
+	return v
 }
 
 // strBytes returns string element i's bytes without copying (read-only).
@@ -474,7 +483,10 @@ func (a *array) equal(b *array) bool {
 		}
 	default:
 		if a.order == b.order {
-			return string(a.raw) == string(b.raw)
+			eq := string(a.raw) == string(b.raw)
+			runtime.KeepAlive(a)
+			runtime.KeepAlive(b)
+			return eq
 		}
 		for i := 0; i < a.n; i++ {
 			if a.at(i).bits != b.at(i).bits {
@@ -482,6 +494,8 @@ func (a *array) equal(b *array) bool {
 			}
 		}
 	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
 	return true
 }
 

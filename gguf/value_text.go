@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"unicode/utf8"
 )
@@ -73,6 +74,7 @@ func (v Value) WriteText(w io.Writer) error {
 				return err
 			}
 		}
+		runtime.KeepAlive(a)
 	case v.typ != ValueArray:
 		line = append(v.appendScalarText(line), '\n')
 		if _, err := bw.Write(line); err != nil {
@@ -188,6 +190,7 @@ func (v Value) appendJSON(dst []byte) []byte {
 					dst = a.at(i).appendJSON(dst)
 				}
 			}
+			runtime.KeepAlive(a)
 		}
 		return append(dst, ']')
 	}

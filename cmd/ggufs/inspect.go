@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/urfave/cli/v2"
@@ -68,16 +69,29 @@ func parseInspectArgs(c *cli.Context) (inspectArgs, error) {
 	return a, nil
 }
 
-func runInspect(c *cli.Context) error {
+func runInspect(c *cli.Context) (err error) {
 	a, err := parseInspectArgs(c)
 	if err != nil {
 		return err
 	}
-	m, err := gguf.OpenModel(a.path)
+	// inspect reads each array once, so it borrows them from the file's
+	// mapping rather than copying megabytes of vocabulary into new memory
+	// (most of its time otherwise). A file that shrinks meanwhile then
+	// faults while the report is made: that becomes an error, not a crash.
+	m, err := gguf.OpenModelWith(a.path, gguf.Options{BorrowArrays: true})
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
 	defer m.Close()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(interface{ Addr() uintptr }); !ok {
+				panic(p)
+			}
+			err = fmt.Errorf("inspect: %s: %w: the file changed while it was read", a.path, gguf.ErrTruncated)
+		}
+	}()
 	r, err := newInspectReport(a.path, m, a.json, a.maxArray)
 	if err != nil {
 		return fmt.Errorf("inspect: %s: %w", a.path, err)
