@@ -94,15 +94,28 @@ func (f *dataFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, 
 		n = copy(dest, f.header[off:])
 	}
 	if n < len(dest) {
+		name := f.tensor.info.Name
 		tensorOff := off + int64(n) - int64(len(f.header))
+		o, ok := fh.(*openData)
+		if ok && n == 0 {
+			// Only tensor bytes: reply from the window without a copy.
+			data, ref, err := o.window.read(dest, tensorOff)
+			if err != nil {
+				return nil, toErrno(f.root.log, "read", name, err)
+			}
+			if ref != nil {
+				return &windowReply{w: o.window, ref: ref, data: data}, 0
+			}
+			return fuse.ReadResultData(data), 0
+		}
 		var err error
-		if o, ok := fh.(*openData); ok {
-			err = o.window.read(dest[n:], tensorOff)
+		if ok {
+			err = o.window.readInto(dest[n:], tensorOff)
 		} else {
 			err = f.fetch(dest[n:], tensorOff)
 		}
 		if err != nil {
-			return nil, toErrno(f.root.log, "read", f.tensor.info.Name, err)
+			return nil, toErrno(f.root.log, "read", name, err)
 		}
 	}
 	return fuse.ReadResultData(dest), 0

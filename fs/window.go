@@ -40,11 +40,20 @@ func (wp *windowPool) put(b []byte) {
 	}
 }
 
+// windowBuf is a window's memory. Replies may point into it after the read
+// that made them returned (windowReply), so it is written again only once
+// none does. Its fields are guarded by the readWindow's mutex.
+type windowBuf struct {
+	b    []byte
+	refs int  // replies not yet sent that point into b
+	dead bool // no longer the window: recycle b when refs reaches 0
+}
+
 // readWindow is an open data file's download-ahead buffer. It holds bytes
-// [start, start+len(buf)) of one tensor, downloaded in one call. A read
-// inside the window is a copy; a read that starts where the previous one
-// ended (a sequential reader) and falls outside refills the window from the
-// read's offset; any other read downloads just what it asks for.
+// [start, start+len(cur.b)) of one tensor, downloaded in one call. A read
+// inside the window is served from it; a read that starts where the previous
+// one ended (a sequential reader) and falls outside refills the window from
+// the read's offset; any other read downloads just what it asks for.
 //
 // The tensor never changes and the open file pins it, so the window cannot
 // go stale; still, when valid reports that the device copy is gone, the
@@ -62,9 +71,9 @@ type readWindow struct {
 	pool  *windowPool
 
 	mu     sync.Mutex
-	buf    []byte // bytes [start, start+len(buf)); nil when empty
-	spare  []byte // memory of a dropped window, reused by the next fill
+	cur    *windowBuf // bytes [start, start+len(cur.b)); nil when empty
 	start  int64
+	spare  []byte      // memory no reply points into, for the next refill
 	next   int64       // where the latest read ended: a read starting here is sequential
 	fill   *windowFill // the refill in flight, nil when none
 	closed bool
@@ -81,26 +90,28 @@ func newReadWindow(size int64, limit int, pool *windowPool, fetch func([]byte, i
 	return &readWindow{size: size, limit: limit, pool: pool, fetch: fetch, valid: valid}
 }
 
-// read fills p with the tensor's bytes at off; off+len(p) must not pass the
-// tensor's end.
-func (w *readWindow) read(p []byte, off int64) error {
+// read returns the tensor's bytes [off, off+len(p)), which must lie within
+// the tensor: either in p (ref is nil), or as a slice of the window that
+// stays valid until the caller passes ref to unref.
+func (w *readWindow) read(p []byte, off int64) (data []byte, ref *windowBuf, err error) {
 	end := off + int64(len(p))
 	if off < 0 || end < off || end > w.size {
-		return fmt.Errorf("fs: read of %d bytes at %d outside a tensor of %d bytes", len(p), off, w.size)
+		return nil, nil, fmt.Errorf("fs: read of %d bytes at %d outside a tensor of %d bytes", len(p), off, w.size)
 	}
 	if len(p) == 0 {
-		return nil
+		return p, nil, nil
 	}
 	w.mu.Lock()
 	for {
-		if w.buf != nil && !w.valid() {
+		if w.cur != nil && !w.valid() {
 			w.dropLocked()
 		}
-		if w.buf != nil && w.start <= off && end <= w.start+int64(len(w.buf)) {
-			copy(p, w.buf[off-w.start:])
+		if c := w.cur; c != nil && w.start <= off && end <= w.start+int64(len(c.b)) {
+			c.refs++
+			data := c.b[off-w.start : end-w.start]
 			w.servedLocked(end)
 			w.mu.Unlock()
-			return nil
+			return data, c, nil
 		}
 		f := w.fill
 		if f == nil || off < f.start || end > f.end {
@@ -110,7 +121,7 @@ func (w *readWindow) read(p []byte, off int64) error {
 		w.mu.Unlock()
 		<-f.done
 		if f.err != nil {
-			return f.err
+			return nil, nil, f.err
 		}
 		w.mu.Lock()
 	}
@@ -126,30 +137,41 @@ func (w *readWindow) read(p []byte, off int64) error {
 			w.releaseLocked() // the reader is done with the window
 		}
 		w.mu.Unlock()
-		return w.fetch(p, off)
+		return p, nil, w.fetch(p, off)
 	}
 
 	f := &windowFill{start: off, end: fillEnd, done: make(chan struct{})}
 	w.fill = f
-	buf := w.takeBufLocked(int(fillEnd - off))
+	w.dropLocked()
+	buf := w.takeSpareLocked(int(fillEnd - off))
 	w.mu.Unlock()
 
-	err := w.fetch(buf, off)
+	err = w.fetch(buf, off)
 
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.fill = nil
 	f.err = err
 	close(f.done)
-	if err == nil {
-		copy(p, buf)
-	}
 	if err != nil || w.closed {
+		if err == nil {
+			copy(p, buf)
+		}
 		w.pool.put(buf)
-	} else {
-		w.buf, w.start = buf, off
+		return p, nil, err
 	}
-	w.mu.Unlock()
-	return err
+	w.cur, w.start = &windowBuf{b: buf, refs: 1}, off
+	return buf[:len(p)], w.cur, nil
+}
+
+// unref says a reply pointing into ref's memory has been sent.
+func (w *readWindow) unref(ref *windowBuf) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ref.refs--
+	if ref.refs == 0 && ref.dead {
+		w.recycleLocked(ref.b)
+	}
 }
 
 // servedLocked records a read from the window that ended at end. A reader
@@ -162,16 +184,32 @@ func (w *readWindow) servedLocked(end int64) {
 	}
 }
 
-// releaseLocked empties the window and gives its memory back to the pool.
-func (w *readWindow) releaseLocked() {
-	w.dropLocked()
-	w.releaseSpareLocked()
+// dropLocked empties the window; its memory is reused once no reply points
+// into it.
+func (w *readWindow) dropLocked() {
+	c := w.cur
+	if c == nil {
+		return
+	}
+	w.cur = nil
+	c.dead = true
+	if c.refs == 0 {
+		w.recycleLocked(c.b)
+	}
 }
 
-// takeBufLocked returns n bytes for a refill, reusing the window's memory
-// (no reader touches it outside the lock, and the window is emptied here).
-func (w *readWindow) takeBufLocked(n int) []byte {
-	w.dropLocked()
+// recycleLocked keeps b for the next refill, or gives it to the pool when
+// one is kept already or the file is released.
+func (w *readWindow) recycleLocked(b []byte) {
+	if w.spare == nil && !w.closed {
+		w.spare = b
+	} else {
+		w.pool.put(b)
+	}
+}
+
+// takeSpareLocked returns n bytes for a refill.
+func (w *readWindow) takeSpareLocked(n int) []byte {
 	if cap(w.spare) >= n {
 		b := w.spare[:n]
 		w.spare = nil
@@ -181,17 +219,10 @@ func (w *readWindow) takeBufLocked(n int) []byte {
 	return w.pool.get(n)
 }
 
-// dropLocked empties the window, keeping its memory for the next refill.
-func (w *readWindow) dropLocked() {
-	if w.buf == nil {
-		return
-	}
-	if w.spare == nil {
-		w.spare = w.buf
-	} else {
-		w.pool.put(w.buf)
-	}
-	w.buf = nil
+// releaseLocked empties the window and gives its memory back to the pool.
+func (w *readWindow) releaseLocked() {
+	w.dropLocked()
+	w.releaseSpareLocked()
 }
 
 func (w *readWindow) releaseSpareLocked() {
@@ -201,8 +232,19 @@ func (w *readWindow) releaseSpareLocked() {
 	}
 }
 
-// close gives the window's memory back; a refill in flight gives back its
-// own when it ends. Later reads download just what they ask for.
+// readInto fills p with the tensor's bytes at off, copying out of the window.
+func (w *readWindow) readInto(p []byte, off int64) error {
+	data, ref, err := w.read(p, off)
+	if ref != nil {
+		copy(p, data)
+		w.unref(ref)
+	}
+	return err
+}
+
+// close gives the window's memory back; a refill in flight, or replies not
+// yet sent, give back theirs when they end. Later reads download just what
+// they ask for.
 func (w *readWindow) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()

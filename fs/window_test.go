@@ -61,7 +61,7 @@ func (t *fakeTensor) window(limit int) *readWindow {
 func readAndCheck(t *testing.T, w *readWindow, ft *fakeTensor, off, n int) {
 	t.Helper()
 	p := make([]byte, n)
-	if err := w.read(p, int64(off)); err != nil {
+	if err := w.readInto(p, int64(off)); err != nil {
 		t.Fatalf("read(%d, %d): %v", off, n, err)
 	}
 	if !bytes.Equal(p, ft.data[off:off+n]) {
@@ -103,8 +103,8 @@ func TestWindowRandomReadsDownloadOnlyWhatTheyAsk(t *testing.T) {
 			t.Errorf("download %d = %v, want exactly read %v", i, got[i], r)
 		}
 	}
-	if w.buf != nil || w.spare != nil {
-		t.Errorf("random reads filled a window of %d bytes", len(w.buf))
+	if w.cur != nil || w.spare != nil {
+		t.Errorf("random reads filled a window of %d bytes", len(w.cur.b))
 	}
 }
 
@@ -122,23 +122,23 @@ func TestWindowBoundaries(t *testing.T) {
 	if got := ft.downloads(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("downloads %v, want %v", got, want)
 	}
-	if w.buf != nil || w.spare != nil {
+	if w.cur != nil || w.spare != nil {
 		t.Error("the window kept its memory after the reader reached the end")
 	}
 
 	small := newFakeTensor(5)
 	sw := small.window(16)
 	readAndCheck(t, sw, small, 0, 5)
-	if got := small.downloads(); fmt.Sprint(got) != fmt.Sprint([][2]int64{{0, 5}}) || sw.buf != nil {
-		t.Errorf("a whole small tensor in one read: downloads %v, window %d bytes; want one direct download", got, len(sw.buf))
+	if got := small.downloads(); fmt.Sprint(got) != fmt.Sprint([][2]int64{{0, 5}}) || sw.cur != nil {
+		t.Errorf("a whole small tensor in one read: downloads %v, window %d bytes; want one direct download", got, len(sw.cur.b))
 	}
 
 	for _, r := range [][2]int64{{-1, 2}, {49, 2}, {60, 1}} {
-		if err := w.read(make([]byte, r[1]), r[0]); err == nil {
+		if err := w.readInto(make([]byte, r[1]), r[0]); err == nil {
 			t.Errorf("read(%d, %d) outside 50 bytes succeeded", r[0], r[1])
 		}
 	}
-	if err := w.read(nil, 50); err != nil {
+	if err := w.readInto(nil, 50); err != nil {
 		t.Errorf("empty read at the end: %v", err)
 	}
 }
@@ -149,8 +149,8 @@ func TestWindowCappedAtTensorSize(t *testing.T) {
 	ft := newFakeTensor(40)
 	w := ft.window(1 << 20)
 	readAndCheck(t, w, ft, 0, 4)
-	if cap(w.buf) != 40 {
-		t.Errorf("window of %d bytes for a 40-byte tensor", cap(w.buf))
+	if cap(w.cur.b) != 40 {
+		t.Errorf("window of %d bytes for a 40-byte tensor", cap(w.cur.b))
 	}
 }
 
@@ -176,10 +176,10 @@ func TestWindowDownloadErrorKeepsNothing(t *testing.T) {
 	boom := errors.New("boom")
 	ft.fail = boom
 	w := ft.window(64)
-	if err := w.read(make([]byte, 8), 0); !errors.Is(err, boom) {
+	if err := w.readInto(make([]byte, 8), 0); !errors.Is(err, boom) {
 		t.Fatalf("read = %v, want the download's error", err)
 	}
-	if w.buf != nil {
+	if w.cur != nil {
 		t.Fatal("a failed refill left a window")
 	}
 	ft.fail = nil
@@ -196,14 +196,14 @@ func TestWindowClose(t *testing.T) {
 	w := ft.window(64)
 	readAndCheck(t, w, ft, 0, 8)
 	w.close()
-	if w.buf != nil || w.spare != nil {
+	if w.cur != nil || w.spare != nil {
 		t.Fatal("close kept the window's memory")
 	}
 	readAndCheck(t, w, ft, 8, 8)
 	if got := ft.downloads(); len(got) != 2 || got[1] != [2]int64{8, 8} {
 		t.Errorf("downloads %v, want a direct one after close", got)
 	}
-	if w.buf != nil {
+	if w.cur != nil {
 		t.Error("a read after close filled a window")
 	}
 }
@@ -229,7 +229,7 @@ func TestWindowReadersShareARefillInFlight(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := make([]byte, 8)
-			if err := w.read(p, int64(i*8)); err != nil || !bytes.Equal(p, ft.data[i*8:i*8+8]) {
+			if err := w.readInto(p, int64(i*8)); err != nil || !bytes.Equal(p, ft.data[i*8:i*8+8]) {
 				errs <- fmt.Errorf("read at %d: %v", i*8, err)
 			}
 		}()
@@ -247,8 +247,8 @@ func TestWindowReadersShareARefillInFlight(t *testing.T) {
 	}
 }
 
-// Concurrent readers of one open file, sequential and random, always get the
-// tensor's bytes (run with -race).
+// Concurrent readers of one open file, sequential and random, copying out or
+// holding replies, always get the tensor's bytes (run with -race).
 func TestWindowConcurrentReaders(t *testing.T) {
 	ft := newFakeTensor(1 << 16)
 	w := ft.window(4096)
@@ -267,7 +267,20 @@ func TestWindowConcurrentReaders(t *testing.T) {
 				}
 				n = min(n, len(ft.data)-off)
 				p := make([]byte, n)
-				if err := w.read(p, int64(off)); err != nil || !bytes.Equal(p, ft.data[off:off+n]) {
+				var err error
+				if g%4 < 2 {
+					err = w.readInto(p, int64(off))
+				} else {
+					// A reply that others' refills must not overwrite
+					// before it is sent.
+					var ref *windowBuf
+					p, ref, err = w.read(p, int64(off))
+					runtime.Gosched()
+					if ref != nil {
+						defer w.unref(ref)
+					}
+				}
+				if err != nil || !bytes.Equal(p, ft.data[off:off+n]) {
 					errs <- fmt.Errorf("reader %d: read(%d, %d): %v", g, off, n, err)
 					return
 				}
@@ -280,5 +293,60 @@ func TestWindowConcurrentReaders(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// A reply pointing into the window keeps its memory from being refilled
+// until it is sent (unref); then the next refill reuses that memory.
+func TestWindowReplyKeepsItsBytesUntilSent(t *testing.T) {
+	ft := newFakeTensor(100)
+	w := ft.window(32)
+	data, ref, err := w.read(make([]byte, 8), 0) // fills [0, 32)
+	if err != nil || ref == nil {
+		t.Fatalf("read = %v, %v; want a reply from the window", ref, err)
+	}
+	first := &ref.b[0]
+	readAndCheck(t, w, ft, 8, 24) // the rest of the window
+	readAndCheck(t, w, ft, 32, 8) // refills [32, 64) while the reply is unsent
+	if !bytes.Equal(data, ft.data[0:8]) {
+		t.Fatal("a refill overwrote bytes a reply still points to")
+	}
+	if &w.cur.b[0] == first {
+		t.Fatal("the refill reused memory a reply still points to")
+	}
+	w.unref(ref)
+	readAndCheck(t, w, ft, 64, 8) // refills [64, 96): the sent reply's memory is free again
+	if &w.cur.b[0] != first && (w.spare == nil || &w.spare[0] != first) {
+		t.Error("memory of a sent reply was not kept for reuse")
+	}
+}
+
+// windowReply hands go-fuse the window's bytes for writev and, when asked
+// for a flat buffer instead, copies: the bytes it returns never alias the
+// window, which may be refilled once Done is called.
+func TestWindowReply(t *testing.T) {
+	ft := newFakeTensor(100)
+	w := ft.window(32)
+	data, ref, err := w.read(make([]byte, 8), 0)
+	if err != nil || ref == nil {
+		t.Fatalf("read = %v, %v", ref, err)
+	}
+	r := &windowReply{w: w, ref: ref, data: data}
+	if r.Size() != 8 {
+		t.Errorf("Size = %d, want 8", r.Size())
+	}
+	if s, st := r.Slices(); !st.Ok() || len(s) != 1 || &s[0][0] != &data[0] {
+		t.Errorf("Slices = %v, %v; want the window's bytes", s, st)
+	}
+	for _, buf := range [][]byte{make([]byte, 0, 16), nil} {
+		b, st := r.Bytes(buf)
+		if !st.Ok() || !bytes.Equal(b, ft.data[:8]) || &b[0] == &data[0] {
+			t.Errorf("Bytes(cap %d) = %v, %v; want a copy of the bytes", cap(buf), b, st)
+		}
+	}
+	r.Done()
+	r.Done() // a second call must not release the memory twice
+	if ref.refs != 0 {
+		t.Errorf("refs after Done = %d, want 0", ref.refs)
 	}
 }
