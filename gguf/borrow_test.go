@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"runtime"
@@ -86,6 +87,44 @@ func TestBorrowFallback(t *testing.T) {
 	for _, v := range f.Metadata.All() {
 		if v.arr != nil && v.arr.keep != nil {
 			t.Error("borrowed without a mapping")
+		}
+	}
+}
+
+// Every element of a parsed string array is found from its mark, in each
+// length size and byte order, through the mapping and through reads (the
+// array spans several read windows).
+func TestStringArrayMarks(t *testing.T) {
+	strs := make([]string, 30000)
+	for i := range strs {
+		strs[i] = pseudoWord(i, i%37) // empty strings too
+	}
+	arr, _ := NewStringArray(strs)
+	for _, tf := range []tfile{
+		{kvs: []KV{{"a", arr}}},
+		{version: 1, kvs: []KV{{"a", arr}}},
+		{order: binary.BigEndian, kvs: []KV{{"a", arr}}},
+	} {
+		b := tf.bytes()
+		mapped, err := OpenWith(writeTemp(t, "m.gguf", b), Options{BorrowArrays: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mapped.Close()
+		read, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []*File{mapped, read} {
+			v, _ := f.Metadata.Array("a")
+			for i, want := range strs {
+				if e, err := v.Index(i); err != nil || e.str != want {
+					t.Fatalf("v%d %v: element %d is %q (%v), want %q", f.Version, f.ByteOrder, i, e.str, err, want)
+				}
+			}
+			if !v.Equal(arr) || !arr.Equal(v) {
+				t.Errorf("v%d %v: not equal to the array written", f.Version, f.ByteOrder)
+			}
 		}
 	}
 }

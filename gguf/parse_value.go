@@ -129,12 +129,13 @@ func (p *parser) fixedBytes(n int) ([]byte, error) {
 
 // stringArray reads n strings (n length fields are known to be there)
 // without an allocation per string: a first pass over the read window
-// finds where each string starts and checks every length; then the whole
-// array is read in one call into one exactly sized slab.
+// checks every length and marks where every markStride-th string starts;
+// then the whole array is kept as one slab (copied, or borrowed from the
+// mapping).
 func (p *parser) stringArray(n int) (Value, error) {
 	c := p.c
 	lenSize := int(c.countSize())
-	offs := make([]uint32, n+1)
+	marks := make([]uint32, 0, (n+markStride-1)/markStride)
 	start := c.off
 	for i := 0; i < n; {
 		// Fast path: every string wholly inside the window.
@@ -142,9 +143,9 @@ func (p *parser) stringArray(n int) (Value, error) {
 		var j, k int
 		var touched byte
 		if lenSize == 8 && c.order == binary.LittleEndian {
-			j, k, touched = scanStringsLE64(c.window(), offs[i:n], base)
+			j, k, marks, touched = scanStringsLE64(c.window(), n-i, i, base, marks)
 		} else {
-			j, k, touched = scanStrings(c.window(), offs[i:n], base, lenSize, c.order)
+			j, k, marks = scanStrings(c.window(), n-i, i, base, marks, lenSize, c.order)
 		}
 		i += k
 		c.skip(j)
@@ -174,31 +175,31 @@ func (p *parser) stringArray(n int) (Value, error) {
 			return Value{}, p.fail(err)
 		}
 	}
-	end := c.off
-	offs[n] = uint32(end - start)
-	raw, err := c.copyOut(start, int(end-start))
+	raw, err := c.copyOut(start, int(c.off-start))
 	if err != nil {
 		return Value{}, p.fail(err)
 	}
-	v := newStringArray(n, raw, offs, uint32(lenSize))
-	v.arr.keep = p.c.keep
+	v := newParsedStringArray(n, raw, marks, uint32(lenSize), c.order)
+	v.arr.keep = c.keep
 	return v, nil
 }
 
 // scanStringsLE64 walks the strings wholly inside w (little-endian, 64-bit
-// lengths: nearly every file), recording where each starts (base + its
-// position in w) until offs is full. It returns the bytes and the strings
-// it consumed, and the sum of the bytes it touched ahead.
+// lengths: nearly every file), at most max of them, the first being string
+// first of the array; it appends to marks the position (base + its
+// position in w) of each whose index is a multiple of markStride. It
+// returns the bytes and the strings it consumed, marks, and the sum of the
+// bytes it touched ahead.
 //
 // Each length gives the next one's position, a chain of dependent loads;
 // touching a byte prefetchAhead bytes on (off the chain) brings the lines
 // into cache before the chain needs them, ~30% faster on large arrays. It
 // touches only bytes the rest of the array must cover (each string left
 // takes 8 bytes at least), so never the data section.
-func scanStringsLE64(w []byte, offs []uint32, base uint32) (j, k int, touched byte) {
+func scanStringsLE64(w []byte, max, first int, base uint32, marks []uint32) (j, k int, _ []uint32, touched byte) {
 	const lenSize = 8
-	prefetchUntil := len(offs) - (prefetchAhead/lenSize + 1)
-	for k < len(offs) && len(w)-j >= lenSize {
+	prefetchUntil := max - (prefetchAhead/lenSize + 1)
+	for k < max && len(w)-j >= lenSize {
 		l := binary.LittleEndian.Uint64(w[j:])
 		if l > uint64(len(w)-j-lenSize) {
 			break
@@ -206,17 +207,19 @@ func scanStringsLE64(w []byte, offs []uint32, base uint32) (j, k int, touched by
 		if p := j + prefetchAhead; k < prefetchUntil && p < len(w) {
 			touched += w[p]
 		}
-		offs[k] = base + uint32(j)
+		if (first+k)%markStride == 0 {
+			marks = append(marks, base+uint32(j))
+		}
 		j += lenSize + int(l)
 		k++
 	}
-	return j, k, touched
+	return j, k, marks, touched
 }
 
 // scanStrings is scanStringsLE64 for any byte order and length size
 // (big-endian files, version 1), without the prefetch.
-func scanStrings(w []byte, offs []uint32, base uint32, lenSize int, order binary.ByteOrder) (j, k int, touched byte) {
-	for k < len(offs) && len(w)-j >= lenSize {
+func scanStrings(w []byte, max, first int, base uint32, marks []uint32, lenSize int, order binary.ByteOrder) (j, k int, _ []uint32) {
+	for k < max && len(w)-j >= lenSize {
 		var l uint64
 		if lenSize == 8 {
 			l = order.Uint64(w[j:])
@@ -226,11 +229,13 @@ func scanStrings(w []byte, offs []uint32, base uint32, lenSize int, order binary
 		if l > uint64(len(w)-j-lenSize) {
 			break
 		}
-		offs[k] = base + uint32(j)
+		if (first+k)%markStride == 0 {
+			marks = append(marks, base+uint32(j))
+		}
 		j += lenSize + int(l)
 		k++
 	}
-	return j, k, 0
+	return j, k, marks
 }
 
 // prefetchAhead is how far ahead scanStringsLE64 touches: a few cache lines.

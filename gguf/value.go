@@ -85,10 +85,14 @@ type Value struct {
 
 // array holds the elements of an array value in one of three forms:
 //   - fixed-size scalars: raw is n encoded elements in byte order order;
-//   - strings: string i is raw[offs[i]+skip:offs[i+1]] (offs has n+1
-//     entries): skip is 0 for constructed arrays, whose strings lie back to
-//     back, and the length-prefix size for parsed ones, whose raw is the
-//     encoded array as it was in the file;
+//   - constructed strings: string i is raw[offs[i]:offs[i+1]] (offs has
+//     n+1 entries), the strings lying back to back;
+//   - parsed strings: raw is the encoded array as it was in the file, each
+//     string after its skip-byte length in byte order order (skip is 4 or
+//     8), and marks[k] is where string k*markStride starts: string i is
+//     found by stepping over at most markStride-1 lengths from its mark.
+//     An index of every string would be 4 bytes a string of new memory,
+//     which a fresh process pays more for than for the steps;
 //   - arrays: vals holds the element arrays.
 //
 // raw may be borrowed from a header mapping (Options.BorrowArrays), which
@@ -100,6 +104,7 @@ type array struct {
 	order binary.ByteOrder
 	raw   []byte
 	offs  []uint32
+	marks []uint32
 	skip  uint32
 	vals  []Value
 	keep  *headerMapping
@@ -174,7 +179,7 @@ func NewStringArray(strs []string) (Value, error) {
 		raw = append(raw, s...)
 	}
 	offs[len(strs)] = uint32(len(raw))
-	return newStringArray(len(strs), raw, offs, 0), nil
+	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: len(strs), raw: raw, offs: offs}}, nil
 }
 
 // NewUint8Array builds an array of uint8.
@@ -252,10 +257,13 @@ func newFixedArray(elem ValueType, n int, order binary.ByteOrder, raw []byte) Va
 	return Value{typ: ValueArray, arr: &array{elem: elem, n: n, order: order, raw: raw}}
 }
 
-// newStringArray wraps n strings, string i being raw[offs[i]+skip:offs[i+1]]
-// (raw and offs are not copied).
-func newStringArray(n int, raw []byte, offs []uint32, skip uint32) Value {
-	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, offs: offs, skip: skip}}
+// markStride is how many strings of a parsed array share one mark.
+const markStride = 16
+
+// newParsedStringArray wraps n encoded strings (see array; raw and marks
+// are not copied, and must be valid: parsing checked every length).
+func newParsedStringArray(n int, raw []byte, marks []uint32, lenSize uint32, order binary.ByteOrder) Value {
+	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, marks: marks, skip: lenSize, order: order}}
 }
 
 // newNestedArray wraps element arrays (vals is not copied).
@@ -346,7 +354,48 @@ func (a *array) at(i int) Value {
 }
 
 // strBytes returns string element i's bytes without copying (read-only).
-func (a *array) strBytes(i int) []byte { return a.raw[a.offs[i]+a.skip : a.offs[i+1]] }
+func (a *array) strBytes(i int) []byte {
+	if a.offs != nil {
+		return a.raw[a.offs[i]:a.offs[i+1]]
+	}
+	pos := a.marks[i/markStride]
+	for range i % markStride {
+		pos = a.strEnd(pos)
+	}
+	return a.raw[pos+a.skip : a.strEnd(pos)]
+}
+
+// strEnd returns where the parsed string starting at pos ends.
+func (a *array) strEnd(pos uint32) uint32 {
+	if a.skip == 8 {
+		return pos + 8 + uint32(a.order.Uint64(a.raw[pos:]))
+	}
+	return pos + 4 + a.order.Uint32(a.raw[pos:])
+}
+
+// eachStr calls yield with each string element's bytes in order (read-only),
+// stepping through a parsed array once rather than from a mark per string,
+// until yield returns false.
+func (a *array) eachStr(yield func(i int, b []byte) bool) {
+	if a.offs != nil {
+		for i := 0; i < a.n; i++ {
+			if !yield(i, a.raw[a.offs[i]:a.offs[i+1]]) {
+				break
+			}
+		}
+		runtime.KeepAlive(a)
+		return
+	}
+	var pos uint32
+	for i := 0; i < a.n; i++ {
+		end := a.strEnd(pos)
+		if !yield(i, a.raw[pos+a.skip:end]) {
+			break
+		}
+		pos = end
+	}
+	runtime.KeepAlive(a)
+}
 
 func (v Value) mismatch(want ValueType) error {
 	return fmt.Errorf("gguf: %w: value is %s, not %s", ErrTypeMismatch, v.describe(), want)
@@ -470,11 +519,19 @@ func (a *array) equal(b *array) bool {
 	}
 	switch a.elem {
 	case ValueString:
-		for i := 0; i < a.n; i++ {
-			if string(a.strBytes(i)) != string(b.strBytes(i)) {
-				return false
-			}
+		if a.offs == nil && b.offs == nil && a.skip == b.skip && a.order == b.order {
+			eq := string(a.raw) == string(b.raw) // the same encoding
+			runtime.KeepAlive(a)
+			runtime.KeepAlive(b)
+			return eq
 		}
+		eq := true
+		a.eachStr(func(i int, s []byte) bool {
+			eq = string(s) == string(b.strBytes(i))
+			return eq
+		})
+		runtime.KeepAlive(b)
+		return eq
 	case ValueArray:
 		for i := 0; i < a.n; i++ {
 			if !a.vals[i].Equal(b.vals[i]) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
 	"unicode/utf8"
 )
@@ -59,14 +58,23 @@ func (v Value) WriteText(w io.Writer) error {
 		}
 	case v.typ == ValueArray && v.arr != nil:
 		a := v.arr
+		if a.elem == ValueString {
+			var err error
+			a.eachStr(func(_ int, s []byte) bool {
+				line = append(appendEscapedLine(line[:0], s), '\n')
+				_, err = bw.Write(line)
+				return err == nil
+			})
+			if err != nil {
+				return err
+			}
+			break
+		}
 		for i := 0; i < a.n; i++ {
 			line = line[:0]
-			switch a.elem {
-			case ValueString:
-				line = appendEscapedLine(line, a.strBytes(i))
-			case ValueArray:
+			if a.elem == ValueArray {
 				line = a.vals[i].appendJSON(line)
-			default:
+			} else {
 				line = a.at(i).appendScalarText(line)
 			}
 			line = append(line, '\n')
@@ -74,7 +82,6 @@ func (v Value) WriteText(w io.Writer) error {
 				return err
 			}
 		}
-		runtime.KeepAlive(a)
 	case v.typ != ValueArray:
 		line = append(v.appendScalarText(line), '\n')
 		if _, err := bw.Write(line); err != nil {
@@ -179,18 +186,21 @@ func (v Value) appendJSON(dst []byte) []byte {
 		return v.appendScalarText(dst)
 	case ValueArray:
 		dst = append(dst, '[')
-		if a := v.arr; a != nil {
+		if a := v.arr; a != nil && a.elem == ValueString {
+			a.eachStr(func(i int, s []byte) bool {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendJSONString(dst, s)
+				return true
+			})
+		} else if a != nil {
 			for i := 0; i < a.n; i++ {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				if a.elem == ValueString {
-					dst = appendJSONString(dst, a.strBytes(i))
-				} else {
-					dst = a.at(i).appendJSON(dst)
-				}
+				dst = a.at(i).appendJSON(dst)
 			}
-			runtime.KeepAlive(a)
 		}
 		return append(dst, ']')
 	}
