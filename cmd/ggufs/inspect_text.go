@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // writeInspectText renders the report for people: a header summary, the
@@ -92,36 +94,48 @@ func writeColumns(w io.Writer, rows [][]string, right []bool) {
 	widths := make([]int, len(right))
 	for _, row := range rows {
 		for i, c := range row {
-			widths[i] = max(widths[i], len([]rune(c)))
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
+	var line []byte
 	for _, row := range rows {
-		var b strings.Builder
-		b.WriteString(" ")
+		line = append(line[:0], ' ')
 		for i, c := range row {
-			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
-			b.WriteString(" ")
+			pad := widths[i] - utf8.RuneCountInString(c)
+			line = append(line, ' ')
 			if i > 0 {
-				b.WriteString(" ")
+				line = append(line, ' ')
 			}
-			if right[i] {
-				b.WriteString(pad + c)
-			} else if i < len(row)-1 {
-				b.WriteString(c + pad)
-			} else {
-				b.WriteString(c)
+			switch {
+			case right[i]:
+				line = append(appendSpaces(line, pad), c...)
+			case i < len(row)-1:
+				line = appendSpaces(append(line, c...), pad)
+			default:
+				line = append(line, c...)
 			}
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		line = append(bytes.TrimRight(line, " "), '\n')
+		w.Write(line)
 	}
 }
 
-func dimsText(dims []uint64) string {
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		parts[i] = strconv.FormatUint(d, 10)
+func appendSpaces(b []byte, n int) []byte {
+	for range n {
+		b = append(b, ' ')
 	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	return b
+}
+
+func dimsText(dims []uint64) string {
+	b := []byte{'['}
+	for i, d := range dims {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendUint(b, d, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // groupDigits writes n with thousands separators: 6738415616 → 6,738,415,616.
