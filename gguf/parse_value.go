@@ -141,15 +141,15 @@ func (p *parser) stringArray(n int) (Value, error) {
 		// Fast path: every string wholly inside the window.
 		base := uint32(c.off - start) // < maxHeaderBytes, so fits
 		var j, k int
-		var touched byte
 		if lenSize == 8 && c.order == binary.LittleEndian {
-			j, k, marks, touched = scanStringsLE64(c.window(), n-i, i, base, marks)
+			var t byte
+			j, k, marks, t = scanStringsLE64(c.window(), n-i, i, base, marks)
+			p.touched += t
 		} else {
 			j, k, marks = scanStrings(c.window(), n-i, i, base, marks, lenSize, c.order)
 		}
 		i += k
 		c.skip(j)
-		p.touched += touched
 		if i == n {
 			break
 		}
@@ -188,36 +188,46 @@ func (p *parser) stringArray(n int) (Value, error) {
 // lengths: nearly every file), at most max of them, the first being string
 // first of the array; it appends to marks the position (base + its
 // position in w) of each whose index is a multiple of markStride. It
-// returns the bytes and the strings it consumed, marks, and the sum of the
-// bytes it touched ahead.
+// returns the bytes and the strings it consumed, and marks.
 //
-// Each length gives the next one's position, a chain of dependent loads;
-// touching a byte prefetchAhead bytes on (off the chain) brings the lines
-// into cache before the chain needs them, ~30% faster on large arrays. It
-// touches only bytes the rest of the array must cover (each string left
-// takes 8 bytes at least), so never the data section.
-func scanStringsLE64(w []byte, max, first int, base uint32, marks []uint32) (j, k int, _ []uint32, touched byte) {
+// Each length gives the next one's position, a chain of dependent loads:
+// the loop keeps that chain short (no slicing, one bounds check, the
+// position unsigned so that no check of it can overflow). Touching a byte
+// prefetchAhead bytes on (off the chain) brings the lines into cache before
+// the chain needs them: the hardware prefetcher stops at page boundaries,
+// and a mapping's pages are scattered. It touches only bytes the rest of
+// the array must cover (each string left takes 8 bytes at least), so never
+// the data section. It returns the sum of the bytes touched, kept so that
+// the loads are not elided.
+func scanStringsLE64(w []byte, max, first int, base uint32, marks []uint32) (int, int, []uint32, byte) {
 	const lenSize = 8
+	n := uint64(len(w))
+	var j uint64
+	k := 0
+	var touched byte
 	prefetchUntil := max - (prefetchAhead/lenSize + 1)
-	for k < max && len(w)-j >= lenSize {
-		l := binary.LittleEndian.Uint64(w[j:])
-		if l > uint64(len(w)-j-lenSize) {
+	for k < max && lenSize <= n-j {
+		l := binary.LittleEndian.Uint64(w[j : j+lenSize])
+		if l > n-j-lenSize {
 			break
 		}
-		if p := j + prefetchAhead; k < prefetchUntil && p < len(w) {
+		if p := j + prefetchAhead; k < prefetchUntil && p < n {
 			touched += w[p]
 		}
 		if (first+k)%markStride == 0 {
 			marks = append(marks, base+uint32(j))
 		}
-		j += lenSize + int(l)
+		j += lenSize + l
 		k++
 	}
-	return j, k, marks, touched
+	return int(j), k, marks, touched
 }
 
+// prefetchAhead is how far scanStringsLE64 touches: a few cache lines.
+const prefetchAhead = 512
+
 // scanStrings is scanStringsLE64 for any byte order and length size
-// (big-endian files, version 1), without the prefetch.
+// (big-endian files, version 1).
 func scanStrings(w []byte, max, first int, base uint32, marks []uint32, lenSize int, order binary.ByteOrder) (j, k int, _ []uint32) {
 	for k < max && len(w)-j >= lenSize {
 		var l uint64
@@ -237,9 +247,6 @@ func scanStrings(w []byte, max, first int, base uint32, marks []uint32, lenSize 
 	}
 	return j, k, marks
 }
-
-// prefetchAhead is how far ahead scanStringsLE64 touches: a few cache lines.
-const prefetchAhead = 512
 
 // nestedArray reads n arrays.
 func (p *parser) nestedArray(n, depth int, at int64) (Value, error) {
