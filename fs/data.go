@@ -68,8 +68,7 @@ func (f *dataFile) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	}
 	o := &openData{unpin: unpin}
 	o.window = newReadWindow(int64(f.tensor.info.Size), readWindowBytes, f.root.windows,
-		f.fetch,
-		func() bool { return f.root.cfg.Cache.IsResident(name) })
+		f.fetch, func() bool { return f.root.cfg.Cache.IsResident(name) }, &f.root.readAhead)
 	return o, fuse.FOPEN_KEEP_CACHE, 0
 }
 

@@ -75,6 +75,10 @@ func Mount(dir string, root *Root, o MountOptions) (*fuse.Server, error) {
 	return server, nil
 }
 
-// Wait blocks until every kernel cache invalidation the tree started has
-// finished; call it after unmounting, before closing the cache.
-func (r *Root) Wait() { r.inval.wait() }
+// Wait blocks until every kernel cache invalidation and background read-ahead
+// the tree started has finished; call it after unmounting, before closing
+// the cache.
+func (r *Root) Wait() {
+	r.inval.wait()
+	r.readAhead.Wait()
+}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,15 +50,16 @@ type Root struct {
 	fusefs.Inode
 	dirOps
 
-	cfg     Config
-	log     *log.Logger
-	owner   fuse.Owner
-	mtime   time.Time
-	tensors []*tensorEntry          // file order, valid names only
-	byName  map[string]*tensorEntry // immutable after New
-	meta    []metaEntry
-	inval   invalidator
-	windows *windowPool // open data files' download-ahead buffers
+	cfg       Config
+	log       *log.Logger
+	owner     fuse.Owner
+	mtime     time.Time
+	tensors   []*tensorEntry          // file order, valid names only
+	byName    map[string]*tensorEntry // immutable after New
+	meta      []metaEntry
+	inval     invalidator
+	windows   *windowPool    // open data files' download-ahead buffers
+	readAhead sync.WaitGroup // their background downloads
 }
 
 var _ = (fusefs.NodeOnAdder)((*Root)(nil))

@@ -54,8 +54,15 @@ func (t *fakeTensor) downloads() [][2]int64 {
 	return append([][2]int64(nil), t.calls...)
 }
 
+// window is a window without read-ahead, whose downloads happen in the
+// reads and so in a fixed order.
 func (t *fakeTensor) window(limit int) *readWindow {
-	return newReadWindow(int64(len(t.data)), limit, newWindowPool(limit), t.fetch, func() bool { return !t.gone.Load() })
+	return newReadWindow(int64(len(t.data)), limit, newWindowPool(limit), t.fetch, func() bool { return !t.gone.Load() }, nil)
+}
+
+// windowAhead is a window that reads ahead in the background, counted in bg.
+func (t *fakeTensor) windowAhead(limit int, bg *sync.WaitGroup) *readWindow {
+	return newReadWindow(int64(len(t.data)), limit, newWindowPool(limit), t.fetch, func() bool { return !t.gone.Load() }, bg)
 }
 
 func readAndCheck(t *testing.T, w *readWindow, ft *fakeTensor, off, n int) {
@@ -103,8 +110,8 @@ func TestWindowRandomReadsDownloadOnlyWhatTheyAsk(t *testing.T) {
 			t.Errorf("download %d = %v, want exactly read %v", i, got[i], r)
 		}
 	}
-	if w.cur != nil || w.spare != nil {
-		t.Errorf("random reads filled a window of %d bytes", len(w.cur.b))
+	if w.cur.buf != nil || w.nxt.buf != nil || w.spare != nil {
+		t.Error("random reads filled a window")
 	}
 }
 
@@ -122,15 +129,15 @@ func TestWindowBoundaries(t *testing.T) {
 	if got := ft.downloads(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("downloads %v, want %v", got, want)
 	}
-	if w.cur != nil || w.spare != nil {
+	if w.cur.buf != nil || w.nxt.buf != nil || w.spare != nil {
 		t.Error("the window kept its memory after the reader reached the end")
 	}
 
 	small := newFakeTensor(5)
 	sw := small.window(16)
 	readAndCheck(t, sw, small, 0, 5)
-	if got := small.downloads(); fmt.Sprint(got) != fmt.Sprint([][2]int64{{0, 5}}) || sw.cur != nil {
-		t.Errorf("a whole small tensor in one read: downloads %v, window %d bytes; want one direct download", got, len(sw.cur.b))
+	if got := small.downloads(); fmt.Sprint(got) != fmt.Sprint([][2]int64{{0, 5}}) || sw.cur.buf != nil {
+		t.Errorf("a whole small tensor in one read: downloads %v, window kept %v; want one direct download and no window", got, sw.cur.buf != nil)
 	}
 
 	for _, r := range [][2]int64{{-1, 2}, {49, 2}, {60, 1}} {
@@ -149,8 +156,8 @@ func TestWindowCappedAtTensorSize(t *testing.T) {
 	ft := newFakeTensor(40)
 	w := ft.window(1 << 20)
 	readAndCheck(t, w, ft, 0, 4)
-	if cap(w.cur.b) != 40 {
-		t.Errorf("window of %d bytes for a 40-byte tensor", cap(w.cur.b))
+	if cap(w.cur.buf.b) != 40 {
+		t.Errorf("window of %d bytes for a 40-byte tensor", cap(w.cur.buf.b))
 	}
 }
 
@@ -179,7 +186,7 @@ func TestWindowDownloadErrorKeepsNothing(t *testing.T) {
 	if err := w.readInto(make([]byte, 8), 0); !errors.Is(err, boom) {
 		t.Fatalf("read = %v, want the download's error", err)
 	}
-	if w.cur != nil {
+	if w.cur.buf != nil {
 		t.Fatal("a failed refill left a window")
 	}
 	ft.fail = nil
@@ -196,14 +203,14 @@ func TestWindowClose(t *testing.T) {
 	w := ft.window(64)
 	readAndCheck(t, w, ft, 0, 8)
 	w.close()
-	if w.cur != nil || w.spare != nil {
+	if w.cur.buf != nil || w.nxt.buf != nil || w.spare != nil {
 		t.Fatal("close kept the window's memory")
 	}
 	readAndCheck(t, w, ft, 8, 8)
 	if got := ft.downloads(); len(got) != 2 || got[1] != [2]int64{8, 8} {
 		t.Errorf("downloads %v, want a direct one after close", got)
 	}
-	if w.cur != nil {
+	if w.cur.buf != nil {
 		t.Error("a read after close filled a window")
 	}
 }
@@ -251,7 +258,8 @@ func TestWindowReadersShareARefillInFlight(t *testing.T) {
 // holding replies, always get the tensor's bytes (run with -race).
 func TestWindowConcurrentReaders(t *testing.T) {
 	ft := newFakeTensor(1 << 16)
-	w := ft.window(4096)
+	var bg sync.WaitGroup
+	w := ft.windowAhead(4096, &bg)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 8 {
@@ -290,6 +298,7 @@ func TestWindowConcurrentReaders(t *testing.T) {
 	}
 	wg.Wait()
 	w.close()
+	bg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
@@ -311,12 +320,12 @@ func TestWindowReplyKeepsItsBytesUntilSent(t *testing.T) {
 	if !bytes.Equal(data, ft.data[0:8]) {
 		t.Fatal("a refill overwrote bytes a reply still points to")
 	}
-	if &w.cur.b[0] == first {
+	if &w.cur.buf.b[0] == first {
 		t.Fatal("the refill reused memory a reply still points to")
 	}
 	w.unref(ref)
 	readAndCheck(t, w, ft, 64, 8) // refills [64, 96): the sent reply's memory is free again
-	if &w.cur.b[0] != first && (w.spare == nil || &w.spare[0] != first) {
+	if &w.cur.buf.b[0] != first && (w.spare == nil || &w.spare[0] != first) {
 		t.Error("memory of a sent reply was not kept for reuse")
 	}
 }
@@ -348,5 +357,86 @@ func TestWindowReply(t *testing.T) {
 	r.Done() // a second call must not release the memory twice
 	if ref.refs != 0 {
 		t.Errorf("refs after Done = %d, want 0", ref.refs)
+	}
+}
+
+// A sequential reader past the middle of the window starts the download of
+// the next span in the background; reads of it then come from memory, and
+// each byte is downloaded once whether or not the read-ahead has finished
+// when the reader gets there.
+func TestWindowReadsAheadInTheBackground(t *testing.T) {
+	for _, waitEach := range []bool{true, false} {
+		ft := newFakeTensor(128)
+		var bg sync.WaitGroup
+		w := ft.windowAhead(32, &bg)
+		readAndCheck(t, w, ft, 0, 8)
+		readAndCheck(t, w, ft, 8, 8) // the middle: [32, 64) starts downloading
+		bg.Wait()
+		if got := ft.downloads(); fmt.Sprint(got) != fmt.Sprint([][2]int64{{0, 32}, {32, 32}}) {
+			t.Fatalf("downloads %v, want [0, 32) then [32, 64) read ahead", got)
+		}
+		for off := 16; off < 128; off += 8 {
+			readAndCheck(t, w, ft, off, 8)
+			if waitEach {
+				bg.Wait()
+			}
+		}
+		bg.Wait()
+		want := [][2]int64{{0, 32}, {32, 32}, {64, 32}, {96, 32}}
+		if got := ft.downloads(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("waiting for each read-ahead %v: downloads %v, want %v", waitEach, got, want)
+		}
+		if w.cur.buf != nil || w.nxt.buf != nil || w.spare != nil {
+			t.Errorf("the window kept memory after the reader reached the end")
+		}
+	}
+}
+
+// An npy file's reads are offset by its header, so one read in each span
+// straddles the border between the window and the read-ahead: it is served
+// from both without another download.
+func TestWindowReadAcrossSpans(t *testing.T) {
+	ft := newFakeTensor(100)
+	var bg sync.WaitGroup
+	w := ft.windowAhead(32, &bg)
+	readAndCheck(t, w, ft, 0, 5)
+	for off := 5; off < 100; off += 8 {
+		bg.Wait() // the read-ahead is there: the straddling read is served from memory
+		readAndCheck(t, w, ft, off, min(8, 100-off))
+	}
+	bg.Wait()
+	want := [][2]int64{{0, 32}, {32, 32}, {64, 32}, {96, 4}}
+	if got := ft.downloads(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("downloads %v, want %v", got, want)
+	}
+}
+
+// Releasing the file while a read-ahead is in flight gives its memory back
+// when it ends, and a read-ahead of a tensor no longer resident downloads
+// nothing (it would upload the tensor again).
+func TestWindowReadAheadAfterCloseOrEviction(t *testing.T) {
+	ft := newFakeTensor(100)
+	var bg sync.WaitGroup
+	w := ft.windowAhead(32, &bg)
+	readAndCheck(t, w, ft, 0, 8)
+	ft.gate = make(chan struct{}) // hold the read-ahead
+	readAndCheck(t, w, ft, 8, 8)
+	w.close()
+	close(ft.gate)
+	bg.Wait()
+	if w.cur.buf != nil || w.nxt.buf != nil || w.spare != nil {
+		t.Error("a read-ahead that ended after release kept its memory")
+	}
+
+	ft2 := newFakeTensor(100)
+	w2 := ft2.windowAhead(32, &bg)
+	readAndCheck(t, w2, ft2, 0, 8)
+	ft2.gone.Store(true)
+	w2.mu.Lock()
+	w2.prefetchLocked(16) // as a read at the middle does, after eviction
+	w2.mu.Unlock()
+	bg.Wait()
+	if got := ft2.downloads(); len(got) != 1 {
+		t.Errorf("downloads %v: a read-ahead after eviction downloaded", got)
 	}
 }
