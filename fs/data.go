@@ -67,7 +67,7 @@ func (f *dataFile) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 		return nil, 0, toErrno(f.root.log, "open", name, err)
 	}
 	o := &openData{unpin: unpin}
-	o.window = newReadWindow(int64(f.tensor.info.Size), readWindowBytes, f.root.windows,
+	o.window = newReadWindow(int64(f.tensor.info.Size), f.root.windows.size, f.root.windows,
 		f.fetch, func() bool { return f.root.cfg.Cache.IsResident(name) }, &f.root.readAhead)
 	return o, fuse.FOPEN_KEEP_CACHE, 0
 }

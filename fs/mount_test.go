@@ -38,6 +38,12 @@ func requireFuse(t *testing.T, why error) {
 // failing the test if that fails.
 func testMount(t *testing.T, opts synth.Options, budget uint64) *fixture {
 	t.Helper()
+	return testMountTuned(t, opts, budget, nil)
+}
+
+// testMountTuned is testMount with tune applied to the root before mounting.
+func testMountTuned(t *testing.T, opts synth.Options, budget uint64, tune func(*Root)) *fixture {
+	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		requireFuse(t, err)
 	}
@@ -73,6 +79,9 @@ func testMount(t *testing.T, opts synth.Options, budget uint64) *fixture {
 		t.Fatal(err)
 	}
 	f.root = root
+	if tune != nil {
+		tune(root)
+	}
 	server, err := Mount(f.dir, root, MountOptions{})
 	if err != nil {
 		requireFuse(t, err)

@@ -2,6 +2,8 @@ package fs
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"os"
 	"syscall"
 	"testing"
 
@@ -61,6 +63,85 @@ func TestSequentialReadsShareOneDownload(t *testing.T) {
 		if n := gets() - before; n != 1 {
 			t.Errorf("%s: %d reads of %d bytes went to the cache %d times, want once",
 				name, (ti.Size+chunk-1)/chunk, chunk, n)
+		}
+	}
+}
+
+// With a window smaller than the tensor, reads through the mount (O_DIRECT
+// in small and odd steps, the page cache, random offsets, data and data.npy)
+// cross many windows and read-aheads and always return the tensor's bytes,
+// each window downloaded once for a sequential reader.
+func TestReadAheadThroughTheMount(t *testing.T) {
+	const limit = 64 << 10
+	f := testMountTuned(t, synth.Options{Preset: "tiny", DType: "f32", Seed: 6}, 0,
+		func(r *Root) { r.windows = newWindowPool(limit) })
+	var ti *gguf.TensorInfo
+	for _, c := range f.model.Tensors {
+		if _, ok := npyKind(c.Type); ok && (ti == nil || c.Size > ti.Size) {
+			ti = c
+		}
+	}
+	if ti.Size < 8*limit {
+		t.Fatalf("largest tensor %d bytes, want at least 8 windows", ti.Size)
+	}
+	want := f.tensorBytes(ti)
+	buf, err := syscall.Mmap(-1, 0, 3*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(buf)
+
+	for _, name := range []string{"data", "data.npy"} {
+		header := 0
+		if name == "data.npy" {
+			header = len(f.root.byName[ti.Name].npy)
+		}
+		for _, step := range []int{4096, 3 * 4096} {
+			gets := func() int64 { s := f.cache.Stats(); return s.Hits + s.Misses }
+			before := gets()
+			fd, err := syscall.Open(f.tensorPath(ti.Name, name), syscall.O_RDONLY|syscall.O_DIRECT, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for {
+				n, err := syscall.Read(fd, buf[:step])
+				if err != nil {
+					t.Fatalf("%s: read at %d: %v", name, len(got), err)
+				}
+				if n == 0 {
+					break
+				}
+				got = append(got, buf[:n]...)
+			}
+			syscall.Close(fd)
+			if !bytes.Equal(got[header:], want) {
+				t.Errorf("%s in steps of %d: bytes differ from the tensor", name, step)
+			}
+			// One download per window: a reader that reaches a read-ahead
+			// still in flight waits for it.
+			windows := (int64(ti.Size) + limit - 1) / limit
+			if n := gets() - before; n != windows {
+				t.Errorf("%s in steps of %d: %d downloads for %d windows", name, step, n, windows)
+			}
+		}
+		if got, err := os.ReadFile(f.tensorPath(ti.Name, name)); err != nil || !bytes.Equal(got[header:], want) {
+			t.Errorf("%s through the page cache: %v", name, err)
+		}
+	}
+
+	file, err := os.Open(f.tensorPath(ti.Name, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	rng := rand.New(rand.NewPCG(6, 6))
+	for range 200 {
+		off := rng.IntN(len(want))
+		n := min(1+rng.IntN(3*limit), len(want)-off)
+		p := make([]byte, n)
+		if _, err := file.ReadAt(p, int64(off)); err != nil || !bytes.Equal(p, want[off:off+n]) {
+			t.Fatalf("ReadAt(%d, %d): %v, or bytes differ", off, n, err)
 		}
 	}
 }
