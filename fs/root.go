@@ -10,8 +10,9 @@
 //	stats.json              cache and device counters
 //
 // The tree is immutable and built once when mounted. Reading data makes the
-// tensor resident through the cache; an open data file pins it; when the
-// cache evicts a tensor the kernel's cached pages of it are dropped.
+// tensor resident through the cache; an open data file pins it and keeps a
+// window of its bytes downloaded ahead of a sequential reader (window.go);
+// when the cache evicts a tensor the kernel's cached pages of it are dropped.
 package fs
 
 import (
