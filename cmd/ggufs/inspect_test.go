@@ -233,3 +233,13 @@ func TestInspectTextIsSafeForTerminals(t *testing.T) {
 		}
 	}
 }
+
+// The tensor table's appendOneLine agrees with oneLine: control characters
+// and invalid UTF-8 become U+FFFD, the rest is kept.
+func TestAppendOneLine(t *testing.T) {
+	for _, s := range []string{"", "blk.0.attn_q.weight", "a\nb\rc\x00d\x7fe", "caf\xc3\xa9", "bad\xff\xc3", "\u2028é"} {
+		if got := string(appendOneLine([]byte("x"), s)); got != "x"+oneLine(s) {
+			t.Errorf("appendOneLine(%q) = %q, want %q", s, got[1:], oneLine(s))
+		}
+	}
+}

@@ -74,17 +74,44 @@ func writeTensorTable(w io.Writer, r *inspectReport) {
 		header = append([]string{"shard"}, header...)
 		right = append([]bool{true}, right...)
 	}
-	rows := [][]string{header}
+	// Every cell's text goes into one buffer, cut into strings after: a
+	// few allocations for the table rather than several a tensor.
+	cols := len(header)
+	text := make([]byte, 0, 64*len(r.Tensors))
+	ends := make([]int, 0, cols*len(r.Tensors))
 	for _, t := range r.Tensors {
-		flag := ""
-		if !t.Known {
-			flag = "! unknown type"
-		}
-		row := []string{strconv.Itoa(t.Index), oneLine(t.Name), t.Type, dimsText(t.Dims), strconv.FormatUint(t.FileOffset, 10), strconv.FormatUint(t.NBytes, 10), flag}
 		if len(r.Shards) > 1 {
-			row = append([]string{strconv.Itoa(t.Shard)}, row...)
+			text = strconv.AppendInt(text, int64(t.Shard), 10)
+			ends = append(ends, len(text))
 		}
-		rows = append(rows, row)
+		text = strconv.AppendInt(text, int64(t.Index), 10)
+		ends = append(ends, len(text))
+		text = appendOneLine(text, t.Name)
+		ends = append(ends, len(text))
+		text = append(text, t.Type...)
+		ends = append(ends, len(text))
+		text = appendDims(text, t.Dims)
+		ends = append(ends, len(text))
+		text = strconv.AppendUint(text, t.FileOffset, 10)
+		ends = append(ends, len(text))
+		text = strconv.AppendUint(text, t.NBytes, 10)
+		ends = append(ends, len(text))
+		if !t.Known {
+			text = append(text, "! unknown type"...)
+		}
+		ends = append(ends, len(text))
+	}
+	all := string(text)
+	cells := make([]string, 0, cols*(len(r.Tensors)+1))
+	cells = append(cells, header...)
+	start := 0
+	for _, end := range ends {
+		cells = append(cells, all[start:end])
+		start = end
+	}
+	rows := make([][]string, 0, len(r.Tensors)+1)
+	for i := 0; i < len(cells); i += cols {
+		rows = append(rows, cells[i:i+cols:i+cols])
 	}
 	writeColumns(w, rows, right)
 }
@@ -92,16 +119,20 @@ func writeTensorTable(w io.Writer, r *inspectReport) {
 // writeColumns prints rows as aligned columns, two spaces apart, indented.
 func writeColumns(w io.Writer, rows [][]string, right []bool) {
 	widths := make([]int, len(right))
+	cellWidths := make([]int, 0, len(rows)*len(right)) // row by row: counted once
 	for _, row := range rows {
 		for i, c := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			n := textWidth(c)
+			cellWidths = append(cellWidths, n)
+			widths[i] = max(widths[i], n)
 		}
 	}
 	var line []byte
 	for _, row := range rows {
 		line = append(line[:0], ' ')
 		for i, c := range row {
-			pad := widths[i] - utf8.RuneCountInString(c)
+			pad := widths[i] - cellWidths[0]
+			cellWidths = cellWidths[1:]
 			line = append(line, ' ')
 			if i > 0 {
 				line = append(line, ' ')
@@ -120,22 +151,37 @@ func writeColumns(w io.Writer, rows [][]string, right []bool) {
 	}
 }
 
-func appendSpaces(b []byte, n int) []byte {
-	for range n {
-		b = append(b, ' ')
+// textWidth is the number of runes in s (its width in a terminal, near
+// enough), counted quickly when s is ASCII, as cells nearly always are.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return i + utf8.RuneCountInString(s[i:])
+		}
 	}
-	return b
+	return len(s)
 }
 
-func dimsText(dims []uint64) string {
-	b := []byte{'['}
+const spaces = "                                                                "
+
+func appendSpaces(b []byte, n int) []byte {
+	for n > len(spaces) {
+		b = append(b, spaces...)
+		n -= len(spaces)
+	}
+	return append(b, spaces[:max(n, 0)]...)
+}
+
+// appendDims appends a shape: [4096, 32000].
+func appendDims(b []byte, dims []uint64) []byte {
+	b = append(b, '[')
 	for i, d := range dims {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
 		b = strconv.AppendUint(b, d, 10)
 	}
-	return string(append(b, ']'))
+	return append(b, ']')
 }
 
 // groupDigits writes n with thousands separators: 6738415616 → 6,738,415,616.
@@ -164,4 +210,16 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// appendOneLine appends oneLine(s). Invalid UTF-8 becomes U+FFFD, as in
+// strings.Map.
+func appendOneLine(b []byte, s string) []byte {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = '�'
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return b
 }
