@@ -226,14 +226,15 @@ func (c *cursor) checkCount(n uint64, each int64, what string, at int64) error {
 		Err: detail(ErrCount, "%s %d needs at least %d bytes each, file has %d left", what, n, each, c.size-c.off)}
 }
 
-// str reads a length-prefixed string.
-func (c *cursor) str(what string) (string, error) {
+// str reads a length-prefixed string; whatLen names its length field
+// ("key length": a constant, so that no error text is built per string).
+func (c *cursor) str(whatLen string) (string, error) {
 	at := c.off
-	n, err := c.count(what + " length")
+	n, err := c.count(whatLen)
 	if err != nil {
 		return "", err
 	}
-	if err := c.checkCount(n, 1, what+" length", at); err != nil {
+	if err := c.checkCount(n, 1, whatLen, at); err != nil {
 		return "", err
 	}
 	b, err := c.next(int(n))

@@ -141,7 +141,7 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 	for range n {
 		p.key = ""
 		at := p.c.off
-		key, err := p.c.str("key")
+		key, err := p.c.str("key length")
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +209,7 @@ func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 		t := &slab[len(slab)-1]
 		ptrs = append(ptrs, t)
 		at := c.off
-		name, err := c.str("tensor name")
+		name, err := c.str("tensor name length")
 		if err != nil {
 			return nil, tensorErr(err, i, "")
 		}

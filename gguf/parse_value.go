@@ -42,7 +42,7 @@ func (p *parser) valueType(what string) (ValueType, error) {
 func (p *parser) value(t ValueType, depth int) (Value, error) {
 	switch t {
 	case ValueString:
-		s, err := p.c.str("string")
+		s, err := p.c.str("string length")
 		if err != nil {
 			return Value{}, p.fail(err)
 		}
