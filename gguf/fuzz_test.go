@@ -122,6 +122,11 @@ func exerciseValues(t *testing.T, f *File) {
 		if err := v.WriteText(&buf); err != nil {
 			t.Fatal(err)
 		}
+		for i := range v.Len() { // string elements from their marks
+			if _, err := v.Index(i); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	for _, ti := range f.Tensors {
 		if _, err := f.TensorBytes(ti); err != nil {
