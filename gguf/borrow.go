@@ -27,21 +27,47 @@ type Options struct {
 // OpenWith is Open with options.
 func OpenWith(path string, o Options) (*File, error) { return open(path, mapFile, o) }
 
-// headerMapping is a read-only mapping of the start of a file (as much as
-// a header may take) that borrowed arrays point into. It is unmapped once
-// it is unreachable: every borrowed array holds it, and the accessors that
-// read an array's bytes keep the array alive until they are done.
+// borrowedArray is an array whose raw was left in the file's mapping at
+// byte off, to be moved to the header mapping once the header is parsed.
+type borrowedArray struct {
+	a   *array
+	off int64
+}
+
+// lend records that a's raw, at byte off of the file, is borrowed (when
+// the cursor borrows).
+func (c *cursor) lend(a *array, off int64) {
+	if c.borrow {
+		c.borrowed = append(c.borrowed, borrowedArray{a, off})
+	}
+}
+
+// headerMapping is a read-only mapping of a file's header that borrowed
+// arrays point into. It is unmapped once it is unreachable: every borrowed
+// array holds it, and the accessors that read an array's bytes keep the
+// array alive until they are done.
 type headerMapping struct {
 	b mmap.MMap
 }
 
-// mapHeader maps the first min(size, maxHeaderBytes) bytes of osf.
-func mapHeader(osf *os.File, size int64) (*headerMapping, error) {
-	m, err := mapFile(osf, min(size, maxHeaderBytes))
+// lendHeader moves the borrowed arrays from the mapping of the whole file
+// (which Close unmaps) to a mapping of its first n bytes, the header, that
+// lives as long as they do. Its pages are mapped only as elements are
+// read, so a File that is closed, its Values dropped, holds no memory
+// until the collector unmaps it. When the header cannot be mapped, the
+// arrays get copies.
+func lendHeader(osf *os.File, n uint64, borrowed []borrowedArray) {
+	m, err := mapFile(osf, int64(n))
 	if err != nil {
-		return nil, err
+		for _, b := range borrowed {
+			b.a.raw = append([]byte(nil), b.a.raw...)
+		}
+		return
 	}
 	h := &headerMapping{b: m}
 	runtime.AddCleanup(h, func(m mmap.MMap) { m.Unmap() }, m)
-	return h, nil
+	for _, b := range borrowed {
+		end := b.off + int64(len(b.a.raw))
+		b.a.raw, b.a.keep = m[b.off:end:end], h
+	}
 }

@@ -29,6 +29,9 @@ func TestBorrowArrays(t *testing.T) {
 	if toks.arr.keep == nil || !inside(toks.arr.raw, toks.arr.keep.b) {
 		t.Fatal("the string array was copied, not borrowed")
 	}
+	if uint64(len(toks.arr.keep.b)) != f.HeaderSize {
+		t.Errorf("header mapping of %d bytes for a %d-byte header", len(toks.arr.keep.b), f.HeaderSize)
+	}
 	want, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,11 @@ type cursor struct {
 	order binary.ByteOrder
 	v1    bool // GGUF v1: 32-bit counts and lengths
 
-	// keep, when set, is the mapping buf is: arrays borrow from it.
-	keep *headerMapping
+	// borrow, set when buf maps the file, makes copyOut return the bytes
+	// in the mapping (Options.BorrowArrays); the parser lists the arrays
+	// that hold them in borrowed.
+	borrow   bool
+	borrowed []borrowedArray
 
 	off    int64  // absolute offset of the next unread byte
 	buf    []byte // file bytes [bufOff, bufOff+len(buf))
@@ -34,7 +37,8 @@ func newCursor(r io.ReaderAt, size int64) *cursor {
 
 // newCursorBytes is a cursor over bytes already in memory (a mapping of the
 // file): its window is the whole header, so it never reads through r.
-// Values must copy what they keep, as they do from any window.
+// Values must copy what they keep, as they do from any window, unless
+// they borrow (Options.BorrowArrays).
 func newCursorBytes(b []byte, r io.ReaderAt, size int64) *cursor {
 	c := newCursor(r, size)
 	c.buf = b[:c.limit:c.limit]
@@ -130,11 +134,11 @@ func (c *cursor) readInto(dst []byte, what string) error {
 
 // copyOut returns a fresh copy of the n header bytes at off (already known
 // to be in the file): cloned from the window when it holds them (no
-// zeroing of the new slice), else read. When arrays borrow (c.keep), it
+// zeroing of the new slice), else read. When arrays borrow (c.borrow), it
 // returns the bytes in the mapping instead.
 func (c *cursor) copyOut(off int64, n int) ([]byte, error) {
 	if off >= c.bufOff && off+int64(n) <= c.bufOff+int64(len(c.buf)) {
-		if c.keep != nil {
+		if c.borrow {
 			lo, hi := off-c.bufOff, off-c.bufOff+int64(n)
 			return c.buf[lo:hi:hi], nil
 		}

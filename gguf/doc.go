@@ -42,7 +42,11 @@
 //     big-endian when its version reads as 1-3 only big-endian.
 //
 // Values: large arrays (tokenizer vocabularies, merges) keep their encoded
-// bytes and decode elements on demand, a few allocations per array. Typed
+// bytes and decode elements on demand, a few allocations per array; a
+// string array marks where every 16th string starts rather than indexing
+// each. OpenWith and OpenModelWith with Options.BorrowArrays leave those
+// bytes in a mapping of the header instead of copying them (for
+// short-lived readers: the copy is most of a fresh process's open). Typed
 // accessors (Value.Uint, Metadata.String, …) return errors wrapping
 // ErrTypeMismatch or ErrKeyNotFound. Value.MarshalJSON encodes NaN and
 // infinities as the strings "NaN", "+Inf" and "-Inf" (JSON has no such

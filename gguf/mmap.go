@@ -35,10 +35,12 @@ func open(path string, mapFn mapper, o Options) (*File, error) {
 	m, mapErr := mapFn(osf, st.Size())
 	var f *File
 	switch {
-	case m != nil && o.BorrowArrays:
-		f, err = parseBorrowing(m, osf, st.Size())
 	case m != nil:
-		f, err = parseMapped(m, osf, st.Size(), nil)
+		var c *cursor
+		f, c, err = parseMapped(m, osf, st.Size(), o.BorrowArrays)
+		if err == nil && len(c.borrowed) > 0 {
+			lendHeader(osf, f.HeaderSize, c.borrowed)
+		}
 	default:
 		f, err = parse(osf, st.Size())
 	}

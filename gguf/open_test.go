@@ -169,7 +169,7 @@ func TestParseMappedFault(t *testing.T) {
 	if err := os.Truncate(path, 4096); err != nil {
 		t.Fatal(err)
 	}
-	_, err = parseMapped(m, osf, int64(len(b)), nil)
+	_, _, err = parseMapped(m, osf, int64(len(b)), false)
 	fe := wantFormatError(t, err, ErrTruncated)
 	if fe.Offset < 4096 {
 		t.Errorf("fault offset %d, want at or past the new end 4096", fe.Offset)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"io"
 	"math/bits"
-	"os"
 	"runtime/debug"
 	"unsafe"
 )
@@ -20,15 +19,14 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 	return parseCursor(newCursor(r, size))
 }
 
-// parseMapped parses through m, a mapping of the whole file (size bytes)
-// or of its first maxHeaderBytes, which is cheaper than reading: no copy
-// into a window, no system calls. A file that shrinks under the mapping
-// while it is parsed faults; the fault is turned into an error rather than
-// a crash. With keep, m is keep's mapping and arrays borrow their bytes
-// from it rather than copying them.
-func parseMapped(m []byte, r io.ReaderAt, size int64, keep *headerMapping) (f *File, err error) {
-	if int64(len(m)) != size && !(size > maxHeaderBytes && len(m) == maxHeaderBytes) {
-		return nil, &FormatError{Offset: -1, TensorIndex: -1, Err: detail(ErrTruncated, "mapping of %d bytes for a %d-byte file", len(m), size)}
+// parseMapped parses through m, a mapping of the whole file (size bytes),
+// which is cheaper than reading: no copy into a window, no system calls.
+// A file that shrinks under the mapping while it is parsed faults; the
+// fault is turned into an error rather than a crash. With borrow, arrays
+// are left pointing into m, listed in the cursor's borrowed.
+func parseMapped(m []byte, r io.ReaderAt, size int64, borrow bool) (f *File, c *cursor, err error) {
+	if int64(len(m)) != size {
+		return nil, nil, &FormatError{Offset: -1, TensorIndex: -1, Err: detail(ErrTruncated, "mapping of %d bytes for a %d-byte file", len(m), size)}
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -42,20 +40,10 @@ func parseMapped(m []byte, r io.ReaderAt, size int64, keep *headerMapping) (f *F
 				Err: detail(ErrTruncated, "file shrank while its header was parsed")}
 		}
 	}()
-	c := newCursorBytes(m, r, size)
-	c.keep = keep
-	return parseCursor(c)
-}
-
-// parseBorrowing parses through a mapping of the header made for the
-// purpose, so that arrays can borrow from it (Options.BorrowArrays), and
-// through m, the mapping of the whole file, when that cannot be made.
-func parseBorrowing(m []byte, r *os.File, size int64) (*File, error) {
-	h, err := mapHeader(r, size)
-	if err != nil {
-		return parseMapped(m, r, size, nil)
-	}
-	return parseMapped(h.b, r, size, h)
+	c = newCursorBytes(m, r, size)
+	c.borrow = borrow
+	f, err = parseCursor(c)
+	return f, c, err
 }
 
 // parseCursor parses the file through c.

@@ -108,7 +108,7 @@ func (p *parser) array(depth int) (Value, error) {
 		}
 	}
 	v := newFixedArray(elem, int(n), p.c.order, raw)
-	v.arr.keep = p.c.keep
+	p.c.lend(v.arr, p.c.off-int64(len(raw)))
 	return v, nil
 }
 
@@ -180,7 +180,7 @@ func (p *parser) stringArray(n int) (Value, error) {
 		return Value{}, p.fail(err)
 	}
 	v := newParsedStringArray(n, raw, marks, uint32(lenSize), c.order)
-	v.arr.keep = c.keep
+	c.lend(v.arr, start)
 	return v, nil
 }
 

@@ -23,15 +23,18 @@ reused buffer (the floor) with --runs opens with gguf.Open (map, parse,
 validate every count, name and tensor range; the data section is never
 read). Prints the medians, their ratio (the target is at most 5x), the peak
 RSS of the process (getrusage maxrss) with the first file open and after all
-runs, and the tensor and key counts.
+runs, and the tensor and key counts. --borrow opens with metadata arrays
+borrowed from a mapping of the header rather than copied (as inspect does).
 
 Examples:
    ggufs gen -o llama70b.gguf --preset llama-70b --sparse
    ggufs bench open llama70b.gguf
-   ggufs bench open --runs 50 --json llama70b.gguf`,
+   ggufs bench open --runs 50 --json llama70b.gguf
+   ggufs bench open --borrow llama70b.gguf`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "runs", Value: 20, Usage: "timed runs of each"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			&cli.BoolFlag{Name: "borrow", Usage: "borrow metadata arrays from a header mapping (gguf.Options.BorrowArrays)"},
 		},
 		Action: runBenchOpen,
 	}
@@ -45,6 +48,7 @@ type benchOpenResult struct {
 	Tensors     int     `json:"tensors"`
 	Keys        int     `json:"keys"`
 	Mapped      bool    `json:"mapped"`
+	Borrow      bool    `json:"borrow"`
 	Runs        int     `json:"runs"`
 	FloorNs     int64   `json:"floor_ns"`
 	OpenNs      int64   `json:"open_ns"`
@@ -65,12 +69,13 @@ func runBenchOpen(c *cli.Context) error {
 		return usageError{"bench open: --runs must be at least 1"}
 	}
 	path := c.Args().First()
-	f, err := gguf.Open(path)
+	opts := gguf.Options{BorrowArrays: c.Bool("borrow")}
+	f, err := gguf.OpenWith(path, opts)
 	if err != nil {
 		return err
 	}
 	r := benchOpenResult{File: path, FileBytes: f.Size, HeaderBytes: f.HeaderSize, Tensors: len(f.Tensors),
-		Keys: f.Metadata.Len(), Mapped: f.Mapped(), Runs: runs}
+		Keys: f.Metadata.Len(), Mapped: f.Mapped(), Borrow: opts.BorrowArrays, Runs: runs}
 	if r.PeakRSSOneOpen, err = peakRSS(); err != nil {
 		return err
 	}
@@ -80,7 +85,7 @@ func runBenchOpen(c *cli.Context) error {
 	// Interleaved runs, so that both see the same load on a shared machine.
 	buf := make([]byte, r.HeaderBytes)
 	floor, open, err := interleavedMedians(runs, func() error { return readHeader(path, buf) }, func() error {
-		f, err := gguf.Open(path)
+		f, err := gguf.OpenWith(path, opts)
 		if err != nil {
 			return err
 		}
@@ -100,8 +105,8 @@ func runBenchOpen(c *cli.Context) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(w, "file          %s: %.1f GiB, header %d bytes, %d tensors, %d keys, mapped %v\n",
-		r.File, float64(r.FileBytes)/(1<<30), r.HeaderBytes, r.Tensors, r.Keys, r.Mapped)
+	fmt.Fprintf(w, "file          %s: %.1f GiB, header %d bytes, %d tensors, %d keys, mapped %v, arrays borrowed %v\n",
+		r.File, float64(r.FileBytes)/(1<<30), r.HeaderBytes, r.Tensors, r.Keys, r.Mapped, r.Borrow)
 	fmt.Fprintf(w, "header floor  %8.3f ms  (one pread of the header bytes, median of %d)\n", ms(floor), runs)
 	fmt.Fprintf(w, "gguf.Open     %8.3f ms  (map, parse, validate; median of %d)\n", ms(open), runs)
 	fmt.Fprintf(w, "ratio         %8.2f x   (target: at most 5x)\n", r.Ratio)
