@@ -89,6 +89,7 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		exerciseValues(t, file)
+		checkBorrowed(t, data, file)
 		if file.Alignment > 1<<16 && len(file.Tensors) == 0 {
 			// The Writer pads the data section to the alignment; with no
 			// tensors the original need not be, so the copy could be GBs.
@@ -101,6 +102,28 @@ func FuzzOpen(f *testing.F) {
 		}
 		compareFiles(t, file, again)
 	})
+}
+
+// checkBorrowed parses data as a mapping with arrays borrowed: the same
+// metadata as file (parsed with copies), each borrowed array's bytes where
+// it says they are in the file.
+func checkBorrowed(t *testing.T, data []byte, file *File) {
+	g, c, err := parseMapped(data, bytes.NewReader(data), int64(len(data)), true)
+	if err != nil {
+		t.Fatalf("parses with copies but not borrowing: %v", err)
+	}
+	for _, b := range c.borrowed {
+		if b.off < 0 || b.off+int64(len(b.a.raw)) > int64(g.HeaderSize) ||
+			!bytes.Equal(b.a.raw, data[b.off:b.off+int64(len(b.a.raw))]) {
+			t.Fatalf("borrowed array at %d (%d bytes) is not the file's bytes there", b.off, len(b.a.raw))
+		}
+	}
+	for i := 0; i < file.Metadata.Len(); i++ {
+		x, y := file.Metadata.At(i), g.Metadata.At(i)
+		if x.Key != y.Key || !x.Value.Equal(y.Value) {
+			t.Fatalf("key %d: %q = %v copied, %q = %v borrowed", i, x.Key, x.Value, y.Key, y.Value)
+		}
+	}
 }
 
 // allocatedBytes is the bytes allocated so far by the process, read
