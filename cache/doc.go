@@ -29,8 +29,8 @@
 // Loading tensor wait on the flight or on their own context. Uploads started
 // by Get run under the cache's context, not the caller's, so a caller who
 // gives up does not cancel the upload for the others. LoadAll groups tensors
-// into Upload calls of LoadGroupBytes, two in flight, so the backend's
-// pipeline runs across tensors; a cancelled LoadAll returns its tensors to
+// into Upload calls of LoadGroupBytes (4 GiB, one at a time), so the
+// backend's pipeline runs across tensors; a cancelled LoadAll returns its tensors to
 // their previous state.
 //
 // Eviction: when no arena has room and the budget (or the device, reporting
