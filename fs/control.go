@@ -19,6 +19,20 @@ func (r *Root) load(ctx context.Context, t *tensorEntry) syscall.Errno {
 	return toErrno(r.log, "load", t.info.Name, err)
 }
 
+// loadAll makes every tensor that can be uploaded resident (user.ggufs.load
+// on the mount's root): one LoadAll in file order, so the upload runs at the
+// backend's pipelined rate rather than a tensor at a time.
+func (r *Root) loadAll(ctx context.Context) syscall.Errno {
+	names := make([]string, 0, len(r.tensors))
+	for _, t := range r.tensors {
+		if t.info.Uploadable() == nil {
+			names = append(names, t.info.Name)
+		}
+	}
+	err := r.cfg.Cache.LoadAll(context.WithoutCancel(ctx), names, nil)
+	return toErrno(r.log, "load", "every tensor", err)
+}
+
 // evictWait bounds how long user.ggufs.evict waits for the kernel to drop
 // the tensor's cached pages; the drop itself runs on its own goroutine.
 const evictWait = 5 * time.Second

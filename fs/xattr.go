@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
@@ -132,4 +133,32 @@ func (r *Root) mayControl(ctx context.Context) bool {
 		return true // not from the kernel (a direct call in a test)
 	}
 	return caller.Uid == 0 || caller.Uid == r.owner.Uid
+}
+
+var _ = (fusefs.NodeSetxattrer)((*Root)(nil))
+var _ = (fusefs.NodeGetxattrer)((*Root)(nil))
+var _ = (fusefs.NodeListxattrer)((*Root)(nil))
+
+// Setxattr on the mount's root: user.ggufs.load uploads every tensor (that
+// has a known layout), as `ggufs load MOUNTPOINT` asks.
+func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	if attr != xattrLoad {
+		return syscall.ENOTSUP
+	}
+	if !r.mayControl(ctx) {
+		return syscall.EPERM
+	}
+	if !isTrue(data) {
+		return syscall.EINVAL
+	}
+	return r.loadAll(ctx)
+}
+
+// The root has no readable attributes.
+func (r *Root) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENODATA
+}
+
+func (r *Root) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	return 0, 0
 }

@@ -113,3 +113,40 @@ func TestXattrLoadMakesResident(t *testing.T) {
 		t.Errorf("uploads = %d, want 1 (a second load of a resident tensor is free)", got)
 	}
 }
+
+// user.ggufs.load on the mount's root loads every tensor that can be loaded,
+// skipping (not failing on) a tensor of a type without a layout.
+func TestXattrLoadOnRootLoadsEverything(t *testing.T) {
+	f := testMount(t, synth.Options{Preset: "zoo"}, 0)
+	if err := syscall.Setxattr(f.dir, xattrLoad, []byte("2"), 0); !errorsIs(err, syscall.EINVAL) {
+		t.Errorf("load = 2 on the root: %v, want EINVAL", err)
+	}
+	if err := syscall.Setxattr(f.dir, xattrEvict, []byte("1"), 0); !errorsIs(err, syscall.ENOTSUP) {
+		t.Errorf("evict on the root: %v, want ENOTSUP", err)
+	}
+	if err := syscall.Setxattr(f.dir, xattrLoad, []byte("1"), 0); err != nil {
+		t.Fatalf("load on the root: %v", err)
+	}
+	want := 0
+	for _, ti := range f.model.Tensors {
+		buf := make([]byte, 256)
+		n, err := syscall.Getxattr(f.tensorPath(ti.Name, "data"), xattrStatus, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := string(buf[:n])
+		if ti.Uploadable() != nil {
+			if status == "resident" {
+				t.Errorf("%s of type %s: resident", ti.Name, ti.Type)
+			}
+			continue
+		}
+		want++
+		if status != "resident" {
+			t.Errorf("%s: status %q after loading the root, want resident", ti.Name, status)
+		}
+	}
+	if got := f.cache.Stats().Uploads; got != int64(want) {
+		t.Errorf("uploads = %d, want %d", got, want)
+	}
+}

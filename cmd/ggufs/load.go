@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -108,7 +109,12 @@ func runLoad(c *cli.Context) error {
 	}
 	start := time.Now()
 	progress := newUploadProgress(c.App.ErrWriter, "load", total)
-	failures := loadTensors(targets, progress)
+	var failures []error
+	if !all || loadEverything(mnt, progress) != nil {
+		// Named tensors, or a mount that cannot load everything at once
+		// (or failed to): ask for each tensor in turn.
+		failures = loadTensors(targets, progress)
+	}
 	progress.Finish(errors.Join(failures...))
 	for _, err := range failures {
 		fmt.Fprintf(c.App.ErrWriter, "ggufs: load: %v\n", err)
@@ -120,6 +126,51 @@ func runLoad(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "loaded %d tensors (%s) in %.2fs, %.2f GB/s\n",
 		len(targets), bytesText(total), elapsed.Seconds(), float64(total)/elapsed.Seconds()/1e9)
 	return nil
+}
+
+// statsPoll is how often loadEverything reads the mount's stats.json to
+// show progress.
+const statsPoll = 100 * time.Millisecond
+
+// loadEverything asks the mount to load every tensor in one batched upload
+// (user.ggufs.load on its root) and shows progress from stats.json's count
+// of uploaded bytes meanwhile.
+func loadEverything(mnt string, progress *uploadProgress) error {
+	base, _ := uploadedBytes(mnt)
+	done := make(chan error, 1)
+	go func() { done <- setxattrRetry(mnt, "user.ggufs.load", []byte("1")) }()
+	tick := time.NewTicker(statsPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err == nil {
+				progress.Update(progress.total)
+			}
+			return err
+		case <-tick.C:
+			if n, err := uploadedBytes(mnt); err == nil && n >= base {
+				progress.Update(min(n-base, progress.total))
+			}
+		}
+	}
+}
+
+// uploadedBytes reads the cache's uploaded byte count from the mount's stats.json.
+func uploadedBytes(mnt string) (uint64, error) {
+	b, err := os.ReadFile(filepath.Join(mnt, "stats.json"))
+	if err != nil {
+		return 0, err
+	}
+	var s struct {
+		Cache struct {
+			UploadedBytes uint64 `json:"uploaded_bytes"`
+		} `json:"cache"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return 0, fmt.Errorf("%s/stats.json: %w", mnt, err)
+	}
+	return s.Cache.UploadedBytes, nil
 }
 
 // loadTensors asks the mount to load each target, a few at a time, and
