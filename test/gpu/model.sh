@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Model-level GPU check, run by run.sh after the upload checks: a
 # llama-7b-shaped q4_K model is loaded into the cache (bench load, against a
-# pinned copy measured in the same run), then mounted on the GPU backend and
-# every tensor read through the filesystem and compared with the file.
+# pinned copy measured in the same run), then mounted on the GPU backend,
+# loaded with `ggufs load`, and every tensor read through the filesystem
+# (served from the device) and compared with the file.
 # usage: model.sh BIN LOGDIR BACKEND [--runtime-lib PATH]
 set -euo pipefail
 bin=$1 logs=$2 backend=$3
@@ -34,6 +35,8 @@ start=$(date +%s%N)
 for _ in $(seq 200); do mountpoint -q "$mnt" && break; sleep 0.01; done
 mountpoint -q "$mnt" || { echo "mount did not appear" | tee -a "$logs/model.txt"; exit 1; }
 echo "mount visible after $(( ($(date +%s%N) - start) / 1000000 )) ms (process start included)" | tee -a "$logs/model.txt"
+echo "== ggufs load: every tensor through the mount in one batched upload" | tee -a "$logs/model.txt"
+"$bin" load "$mnt" 2>&1 | tail -1 | tee -a "$logs/model.txt"
 status=0
 python3 "$here/check_mount.py" "$tmp/ggufs-inspect.json" "$model" "$mnt" 2>&1 | tee -a "$logs/model.txt" || status=1
 "$bin" unmount "$mnt"
