@@ -25,7 +25,7 @@ with open(model, "rb") as f:
 status = {open(os.path.join(mnt, "tensors", t["name"], "status")).read().strip() for t in tensors}
 stats = json.load(open(os.path.join(mnt, "stats.json")))
 print(f"read {len(tensors)} tensors, {total/1e9:.2f} GB through the mount in {took:.2f} s "
-      f"({total/1e9/took:.2f} GB/s, upload + download + compare), {bad} mismatches")
+      f"({total/1e9/took:.2f} GB/s: reads through the mount, uploading what is not resident, and the comparison), {bad} mismatches")
 print("statuses after reading:", sorted(status))
 print("stats.json:", json.dumps(stats))
 c = stats.get("cache", {})
