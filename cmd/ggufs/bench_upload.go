@@ -394,22 +394,34 @@ func (r *uploadRow) note(rep int, n uint64, d time.Duration) {
 	r.BestGBps = max(r.BestGBps, gbps)
 }
 
+// variantBackend opens a second handle on base's device configured as v
+// asks (base itself for the host backend's single path) and returns it with
+// the function that closes it.
+func (b *uploadBench) variantBackend(base hip.Backend, v uploadVariant) (hip.Backend, func(), error) {
+	if v.path == hip.PathHost {
+		return base, func() {}, nil
+	}
+	o := b.opts
+	o.Upload = v.cfg
+	o.Backend = base.Kind()
+	opened, _, err := hip.Open(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return opened, func() { opened.Close() }, nil
+}
+
 // timeVariant uploads from a fresh mapping reps times with the variant's
 // configuration, then downloads and compares.
 func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.DevicePtr, shift uint64) uploadRow {
 	row := uploadRow{Path: v.path, Config: v.label, Bytes: b.size}
-	be := base
-	if v.path != hip.PathHost {
-		o := b.opts
-		o.Upload = v.cfg
-		o.Backend = base.Kind()
-		opened, _, err := hip.Open(o)
-		if err != nil {
-			row.Error = err.Error()
-			return row
-		}
-		defer opened.Close()
-		be = opened
+	be, closeVariant, err := b.variantBackend(base, v)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	defer closeVariant()
+	if be != base {
 		// The variant's backend is a second handle on the same device: give
 		// it its own allocation.
 		d, err := be.Malloc(b.size)
@@ -632,18 +644,11 @@ func (b *uploadBench) verifySizes(base hip.Backend, sizes []uint64, variants []u
 	}
 	failed := 0
 	for _, v := range variants {
-		be := base
-		if v.path != hip.PathHost {
-			o := b.opts
-			o.Upload = v.cfg
-			o.Backend = base.Kind()
-			opened, _, err := hip.Open(o)
-			if err != nil {
-				return err
-			}
-			defer opened.Close()
-			be = opened
+		be, closeVariant, err := b.variantBackend(base, v)
+		if err != nil {
+			return err
 		}
+		defer closeVariant()
 		for i, n := range sizes {
 			srcOff := (uint64(i)*7919 + 13) % (b.fileLen - n + 1)
 			dstOff := uint64(i*3 + 1)
