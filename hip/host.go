@@ -176,7 +176,15 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("hip: host upload: %w", err)
 		}
-		if _, err := copyFromSource(dsts[i], c.Src); err != nil {
+		// As on a GPU's staging path, pread from the file where the copy
+		// names it: faulting a fresh mapping in costs more than the copy.
+		var err error
+		if c.SrcFile != nil {
+			err = preadFull(c.SrcFile, dsts[i], c.SrcOffset)
+		} else {
+			_, err = copyFromSource(dsts[i], c.Src)
+		}
+		if err != nil {
 			return fmt.Errorf("hip: host upload %d of %d: %w", i, len(copies), err)
 		}
 		h.stats.upload("host", uint64(len(c.Src)))

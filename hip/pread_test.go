@@ -71,3 +71,42 @@ func TestGPUStagingFromTruncatedFileFails(t *testing.T) {
 	}
 	checkIdle(t, g, f)
 }
+
+// The host backend reads a copy's SrcFile too, and a file cut short under
+// it is ErrSourceFault, not a crash.
+func TestHostUploadReadsSourceFile(t *testing.T) {
+	data := randomBytes(5, 3<<20)
+	path := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := NewHost(HostOptions{Capacity: 8 << 20})
+	defer h.Close()
+	p, err := h.Malloc(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const off = 12345
+	decoy := make([]byte, 1<<20)
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: decoy, SrcFile: f, SrcOffset: off}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(decoy))
+	if err := h.Download(got, p); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data[off:off+len(decoy)]) {
+		t.Fatal("host upload did not read the source file")
+	}
+	if err := os.Truncate(path, off+100); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: decoy, SrcFile: f, SrcOffset: off}}); !errors.Is(err, ErrSourceFault) {
+		t.Fatalf("upload from a truncated file: %v, want ErrSourceFault", err)
+	}
+}
