@@ -276,7 +276,8 @@ func (b *loadBench) timeUpload(ctx context.Context, be hip.Backend) (float64, er
 		if err != nil {
 			return 0, err
 		}
-		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(at), Src: src})
+		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(at), Src: src,
+			SrcFile: m.Shards[t.Shard].OSFile(), SrcOffset: int64(t.FileOffset)}) // as the cache hands them over
 		at = (at + uint64(len(src)) + 255) &^ 255 // as the cache aligns its blocks
 	}
 	dst, err := be.Malloc(at)

@@ -51,7 +51,7 @@ Examples:
 			&cli.StringFlag{Name: "file", Usage: "upload from this file instead of a temporary one", TakesFile: true},
 			&cli.StringFlag{Name: "dir", Usage: "folder for the temporary file (default: the system's)"},
 			&cli.IntFlag{Name: "reps", Value: 3, Usage: "timed runs per path"},
-			&cli.StringSliceFlag{Name: "variant", Usage: "path[:chunk=N:inflight=N:workers=N:pinners=N:buffers=N:staging=N:small=N:populate=0|1:pread=0|1] to time (default: staged, register, hybrid, plain)"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "path[:chunk=N:inflight=N:workers=N:pinners=N:buffers=N:staging=N:small=N:populate=0|1:pread=0|1:fresh=0|1] to time (default: staged, register, hybrid, plain)"},
 			&cli.StringFlag{Name: "sizes", Usage: "comma-separated sizes (1KiB, 4097, 1MiB+3) to check for correctness on every path"},
 			&cli.BoolFlag{Name: "json", Usage: "print results as JSON"},
 		),
@@ -456,6 +456,18 @@ func (b *uploadBench) timeVariant(base hip.Backend, v uploadVariant, dev hip.Dev
 			return row
 		}
 		src = m[shift : shift+b.size]
+		if v.freshDst {
+			// Into device memory no upload has touched yet, as a first
+			// load of a model is.
+			d, err := be.Malloc(b.size)
+			if err != nil {
+				unmap()
+				row.Error = err.Error()
+				return row
+			}
+			defer be.Free(d)
+			dev = d
+		}
 		start := time.Now()
 		err = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: src, SrcFile: srcFile, SrcOffset: int64(shift)}})
 		d := time.Since(start)
@@ -548,6 +560,8 @@ type uploadVariant struct {
 	path  string
 	label string
 	cfg   hip.UploadConfig
+	// freshDst uploads each timed run into a new device allocation.
+	freshDst bool
 }
 
 // parseUploadVariants reads --variant values: path[:key=value...] (the flag
@@ -590,6 +604,8 @@ func parseUploadVariants(specs []string) ([]uploadVariant, error) {
 				v.cfg.RegisterWorkers = int(n)
 			case "pread":
 				v.cfg.NoPread = n == 0
+			case "fresh":
+				v.freshDst = n != 0
 			default:
 				return nil, usageError{fmt.Sprintf("--variant %q: unknown key %q", spec, k)}
 			}

@@ -46,6 +46,10 @@ func TestParseUploadVariants(t *testing.T) {
 	if err != nil || len(v) != 1 || v[0].cfg.ChunkBytes != 32<<20 || v[0].cfg.RegisterWorkers != 3 || !v[0].cfg.NoPopulate {
 		t.Fatalf("%+v %v", v, err)
 	}
+	v, err = parseUploadVariants([]string{"staged:pread=0:fresh=1"})
+	if err != nil || !v[0].cfg.NoPread || !v[0].freshDst {
+		t.Fatalf("pread=0:fresh=1 gave %+v %v", v, err)
+	}
 	for _, bad := range []string{"warp", "staged:workers", "staged:colour=3", "staged:workers=x"} {
 		if _, err := parseUploadVariants([]string{bad}); exitCode(err) != exitUsage {
 			t.Errorf("variant %q: %v, want a usage error", bad, err)
