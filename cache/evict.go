@@ -23,6 +23,11 @@ func (c *Cache) reserve(size uint64) (block, []string, error) {
 		}
 		if n, ok := c.pool.growSize(size, c.budget); ok && deviceErr == nil {
 			err := c.pool.grow(n)
+			if need, _ := alignUp(size); errors.Is(err, hip.ErrOutOfMemory) && n > need {
+				// The device has less free than an arena (another process
+				// took memory since New): it may still hold this tensor.
+				err = c.pool.grow(need)
+			}
 			if err == nil {
 				continue
 			}

@@ -28,7 +28,11 @@ func (c *Cache) Get(ctx context.Context, name string) (*Handle, error) {
 			return h, err
 		}
 		if flight == nil {
-			continue // resident at once (an empty tensor)
+			// Resident at once (an empty tensor): the next step returns it.
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("cache: tensor %q: %w", name, err)
+			}
+			continue
 		}
 		select {
 		case <-flight:

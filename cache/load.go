@@ -80,7 +80,14 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 			c.failLoadLocked(e, srcErr[i])
 		case abandoned:
 			c.releaseLoadLocked(e)
-			e.setState(b.prev[i], nil)
+			// Back to where it was, except that a failure it retried is
+			// no longer known to hold: it is Unloaded again, so that
+			// waiters load it themselves rather than see a stale error.
+			prev := b.prev[i]
+			if prev == Failed {
+				prev = Unloaded
+			}
+			e.setState(prev, nil)
 		case err != nil:
 			c.failLoadLocked(e, fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err))
 		default:

@@ -55,17 +55,26 @@ func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done,
 	}
 	l.flush()
 	l.wait()
+	var retry []string // their loader gave up on them (it was cancelled)
 	for _, e := range others {
-		c.mu.Lock()
-		flight := e.flight
-		c.mu.Unlock()
-		if flight != nil {
-			select {
-			case <-flight:
-			case <-ctx.Done():
-			}
+		l.awaitOther(e)
+		if st := e.status.Load().State; st != Resident && st != Failed && ctx.Err() == nil {
+			retry = append(retry, e.t.Name)
+			continue
 		}
 		l.report(l.settle(e))
+	}
+	if len(retry) > 0 {
+		base := l.done
+		err := c.LoadAll(ctx, retry, func(done, _ uint64) {
+			l.mu.Lock()
+			l.done = base + done
+			l.mu.Unlock()
+			l.report(0)
+		})
+		if err != nil {
+			l.fail(err)
+		}
 	}
 	for _, e := range l.mine {
 		l.settle(e)
@@ -211,6 +220,25 @@ func (l *loader) report(n uint64) {
 	l.done += n
 	if l.progress != nil {
 		l.progress(l.done, l.total)
+	}
+}
+
+// awaitOther waits until e is no longer loading through another caller's
+// upload (following a new upload that starts as one ends), or ctx ends.
+func (l *loader) awaitOther(e *entry) {
+	for {
+		l.c.mu.Lock()
+		flight := e.flight
+		loading := e.state == Loading
+		l.c.mu.Unlock()
+		if !loading || flight == nil {
+			return
+		}
+		select {
+		case <-flight:
+		case <-l.ctx.Done():
+			return
+		}
 	}
 }
 
