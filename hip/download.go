@@ -73,7 +73,19 @@ func (g *GPU) download(dst []byte, src DevicePtr) error {
 			finish()
 			continue
 		}
-		s := <-p.staging
+		var s *slot
+		if len(queue) == 0 {
+			s = <-p.staging
+		} else {
+			// Holding a slot, take another only if one is free: concurrent
+			// downloads each waiting for a second slot would deadlock.
+			select {
+			case s = <-p.staging:
+			default:
+				finish()
+				continue
+			}
+		}
 		n := min(len(dst)-off, len(s.buf))
 		err := g.rt.check("MemcpyAsync", g.rt.memcpyAsync(s.bufAddr, uintptr(src)+uintptr(off), uint64(n), memcpyDeviceToHost, s.stream))
 		if err == nil {

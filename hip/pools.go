@@ -113,6 +113,13 @@ func (g *GPU) getPools() (*pools, error) {
 	if g.pools != nil {
 		return g.pools, nil
 	}
+	// Pools made after Close would never be freed.
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("hip: %s: %w", g, ErrClosed)
+	}
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
