@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 )
 
 // cursor reads the header sequentially through a bounded window over an
@@ -233,6 +234,12 @@ func (c *cursor) checkCount(n uint64, each int64, what string, at int64) error {
 // str reads a length-prefixed string; whatLen names its length field
 // ("key length": a constant, so that no error text is built per string).
 func (c *cursor) str(whatLen string) (string, error) {
+	return c.strUpTo(whatLen, math.MaxUint64)
+}
+
+// strUpTo is str for a string the format limits to limit bytes (a tensor
+// name, a key): a longer length is an error before anything is read.
+func (c *cursor) strUpTo(whatLen string, limit uint64) (string, error) {
 	at := c.off
 	n, err := c.count(whatLen)
 	if err != nil {
@@ -240,6 +247,10 @@ func (c *cursor) str(whatLen string) (string, error) {
 	}
 	if err := c.checkCount(n, 1, whatLen, at); err != nil {
 		return "", err
+	}
+	if n > limit {
+		return "", &FormatError{Offset: at, TensorIndex: -1,
+			Err: detail(ErrBadName, "%s %d is over the limit of %d bytes", whatLen, n, limit)}
 	}
 	b, err := c.next(int(n))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinels for what is wrong with a file. A parse error is always a
@@ -61,6 +62,22 @@ type FormatError struct {
 	Err         error  // wraps one of the Err* sentinels, with detail
 }
 
+// quoteMax bounds how much of a name or key an error message quotes: a
+// hostile file's 64 KiB key should not make every message that long.
+const quoteMax = 80
+
+// quoteShort quotes s, cut to its first quoteMax bytes (on a rune boundary).
+func quoteShort(s string) string {
+	if len(s) <= quoteMax {
+		return strconv.Quote(s)
+	}
+	cut := quoteMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
+}
+
 func (e *FormatError) Error() string {
 	var b strings.Builder
 	b.WriteString("gguf: ")
@@ -73,13 +90,13 @@ func (e *FormatError) Error() string {
 		b.WriteString(strconv.Itoa(e.TensorIndex))
 		if e.Tensor != "" {
 			b.WriteByte(' ')
-			b.WriteString(strconv.Quote(e.Tensor))
+			b.WriteString(quoteShort(e.Tensor))
 		}
 		b.WriteString(": ")
 	}
 	if e.Key != "" {
 		b.WriteString("key ")
-		b.WriteString(strconv.Quote(e.Key))
+		b.WriteString(quoteShort(e.Key))
 		b.WriteString(": ")
 	}
 	if e.Err != nil {

@@ -3,9 +3,12 @@ package gguf
 import (
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // wantFormatError asserts err is a *FormatError matching sentinel.
@@ -389,5 +392,51 @@ func TestCountBackedOnlyBySize(t *testing.T) {
 	wantFormatError(t, err, ErrBadName)
 	if allocated > 4<<20 {
 		t.Errorf("allocated %d bytes before failing at the first tensor", allocated)
+	}
+}
+
+// A name or key whose length field is huge but within a (sparse) file is
+// rejected from the length alone: nothing is read or copied, and the error
+// stays short.
+func TestOverlongNameRejectedBeforeReading(t *testing.T) {
+	for _, c := range []struct {
+		what string
+		file *enc
+	}{
+		{"tensor name", le(1, 0)},
+		{"metadata key", le(0, 1)},
+	} {
+		c.file.count(1<<30 - 100)
+		path := filepath.Join(t.TempDir(), "long.gguf")
+		if err := os.WriteFile(path, c.file.b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(path, 1<<30); err != nil {
+			t.Fatal(err)
+		}
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Open(path)
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		fe := wantFormatError(t, err, ErrBadName)
+		if fe.Offset != 24 {
+			t.Errorf("%s: offset %d, want 24", c.what, fe.Offset)
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: a %d-byte error message", c.what, len(err.Error()))
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+			t.Errorf("%s: opening allocated %d bytes", c.what, grew)
+		}
+	}
+}
+
+// Error messages quote at most quoteMax bytes of a name or key.
+func TestFormatErrorQuotesShort(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	msg := (&FormatError{Key: long, TensorIndex: -1, Offset: -1, Err: ErrBadName}).Error()
+	if len(msg) > 200 || !strings.Contains(msg, "…") || !utf8.ValidString(msg) {
+		t.Errorf("message of %d bytes: %.120s", len(msg), msg)
 	}
 }

@@ -129,7 +129,7 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 	for range n {
 		p.key = ""
 		at := p.c.off
-		key, err := p.c.str("key length")
+		key, err := p.c.strUpTo("key length", maxKeyBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +197,7 @@ func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 		t := &slab[len(slab)-1]
 		ptrs = append(ptrs, t)
 		at := c.off
-		name, err := c.str("tensor name length")
+		name, err := c.strUpTo("tensor name length", maxNameBytes)
 		if err != nil {
 			return nil, tensorErr(err, i, "")
 		}
