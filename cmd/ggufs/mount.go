@@ -24,7 +24,7 @@ func mountCommand() *cli.Command {
 		Usage:     "mount a GGUF model as a filesystem whose tensor files are served from GPU memory",
 		ArgsUsage: "FILE MOUNTPOINT",
 		Description: `Parses only FILE's header, mounts it on MOUNTPOINT and serves it in the
-foreground until SIGINT (Ctrl-C), SIGTERM, "ggufs unmount MOUNTPOINT" or
+foreground until SIGINT (Ctrl-C), SIGTERM, SIGHUP, "ggufs unmount MOUNTPOINT" or
 "umount MOUNTPOINT"; then it unmounts and frees the device memory. A split
 model (NAME-00001-of-00003.gguf) mounts from its first shard as one tree.
 
@@ -96,7 +96,7 @@ func runMount(c *cli.Context) error {
 	// Catch signals from the start: one arriving while mounting must still
 	// end in a clean unmount, never in a stale mount.
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: a closed terminal must not leave a stale mount
 	defer signal.Stop(signals)
 	// A closed stdout (ggufs mount ... | head -1) must not kill the server
 	// and leave a stale mount: writes then fail instead.

@@ -144,3 +144,26 @@ func TestTruncatedFileGivesEIO(t *testing.T) {
 		t.Errorf("exit %d after SIGTERM; stderr: %s", code, m.stderr.String())
 	}
 }
+
+// SIGINT (Ctrl-C) and SIGHUP (a closed terminal) unmount cleanly too: the
+// process exits 0 and leaves no stale mount.
+func TestSignalsUnmountCleanly(t *testing.T) {
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			m := startMount(t, mdl.path)
+			if err := m.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := m.wait(t); code != 0 {
+				t.Errorf("exit %d after %v; stderr: %s", code, sig, m.stderr.String())
+			}
+			if isMounted(t, m.dir) {
+				t.Errorf("still mounted after %v", sig)
+			}
+			if _, err := os.ReadDir(m.dir); err != nil {
+				t.Errorf("mountpoint unusable after %v (stale mount?): %v", sig, err)
+			}
+		})
+	}
+}
