@@ -362,15 +362,26 @@ func (a *array) strBytes(i int) []byte {
 	for range i % markStride {
 		pos = a.strEnd(pos)
 	}
-	return a.raw[pos+a.skip : a.strEnd(pos)]
+	return a.raw[min(pos+a.skip, a.strEnd(pos)):a.strEnd(pos)]
 }
 
-// strEnd returns where the parsed string starting at pos ends.
+// strEnd returns where the parsed string starting at pos ends. The lengths
+// were checked at parse time, but raw may be a view of the file (borrowed)
+// or a second read of it: if the file changed since, a length can point
+// anywhere, so the result is clamped to raw, never out of range. Such a
+// file reads as wrong strings, not as a crash.
 func (a *array) strEnd(pos uint32) uint32 {
-	if a.skip == 8 {
-		return pos + 8 + uint32(a.order.Uint64(a.raw[pos:]))
+	n := uint64(len(a.raw))
+	if uint64(pos)+uint64(a.skip) > n {
+		return uint32(n)
 	}
-	return pos + 4 + a.order.Uint32(a.raw[pos:])
+	var l uint64
+	if a.skip == 8 {
+		l = a.order.Uint64(a.raw[pos:])
+	} else {
+		l = uint64(a.order.Uint32(a.raw[pos:]))
+	}
+	return uint32(min(uint64(pos)+uint64(a.skip)+l, n))
 }
 
 // eachStr calls yield with each string element's bytes in order (read-only),
@@ -389,7 +400,7 @@ func (a *array) eachStr(yield func(i int, b []byte) bool) {
 	var pos uint32
 	for i := 0; i < a.n; i++ {
 		end := a.strEnd(pos)
-		if !yield(i, a.raw[pos+a.skip:end]) {
+		if !yield(i, a.raw[min(pos+a.skip, end):end]) {
 			break
 		}
 		pos = end
