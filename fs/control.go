@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,18 +20,78 @@ func (r *Root) load(ctx context.Context, t *tensorEntry) syscall.Errno {
 	return toErrno(r.log, "load", t.info.Name, err)
 }
 
-// loadAll makes every tensor that can be uploaded resident (user.ggufs.load
-// on the mount's root): one LoadAll in file order, so the upload runs at the
-// backend's pipelined rate rather than a tensor at a time.
-func (r *Root) loadAll(ctx context.Context) syscall.Errno {
+// loadAllState tracks the background load of every tensor that
+// user.ggufs.load on the root starts. It runs in the background because the
+// kernel holds the root's lock for as long as a setxattr on it takes, which
+// would stall every listing and lookup in the mount.
+type loadAllState struct {
+	mu      sync.Mutex
+	started bool
+	running bool
+	err     string
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+}
+
+// loadAllStatus is the load's report in stats.json.
+type loadAllStatus struct {
+	Running bool   `json:"running"`
+	Error   string `json:"error,omitempty"`
+}
+
+// startLoadAll starts loading every tensor that can be uploaded, in file
+// order through one LoadAll (the backend's pipelined rate, not a tensor at a
+// time), unless such a load is already running.
+func (r *Root) startLoadAll() {
+	l := &r.loadAll
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running {
+		return
+	}
 	names := make([]string, 0, len(r.tensors))
 	for _, t := range r.tensors {
 		if t.info.Uploadable() == nil {
 			names = append(names, t.info.Name)
 		}
 	}
-	err := r.cfg.Cache.LoadAll(context.WithoutCancel(ctx), names, nil)
-	return toErrno(r.log, "load", "every tensor", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	l.started, l.running, l.err, l.cancel = true, true, "", cancel
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		defer cancel()
+		err := r.cfg.Cache.LoadAll(ctx, names, nil)
+		if err != nil {
+			r.log.Printf("fs: loading every tensor: %v", err)
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.running = false
+		if err != nil {
+			l.err = err.Error()
+		}
+	}()
+}
+
+// status is the load's state for stats.json; nil when none was started.
+func (l *loadAllState) status() *loadAllStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return nil
+	}
+	return &loadAllStatus{Running: l.running, Error: l.err}
+}
+
+// stop cancels a running load and waits for it to end.
+func (l *loadAllState) stop() {
+	l.mu.Lock()
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.mu.Unlock()
+	l.done.Wait()
 }
 
 // evictWait bounds how long user.ggufs.evict waits for the kernel to drop
@@ -118,11 +179,14 @@ type stats struct {
 	UploadGBps float64 `json:"upload_gb_per_s"`
 	Cache      any     `json:"cache"`
 	Backend    any     `json:"backend,omitempty"`
+	// LoadAll reports the load user.ggufs.load on the root started.
+	LoadAll *loadAllStatus `json:"load_all,omitempty"`
 }
 
 func (r *Root) statsJSON() []byte {
 	cs := r.cfg.Cache.Stats()
-	s := stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs}
+	s := stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
+		LoadAll: r.loadAll.status()}
 	if cs.UploadSeconds > 0 {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
 	}

@@ -75,10 +75,12 @@ func Mount(dir string, root *Root, o MountOptions) (*fuse.Server, error) {
 	return server, nil
 }
 
-// Wait blocks until every kernel cache invalidation and background read-ahead
-// the tree started has finished; call it after unmounting, before closing
+// Wait stops a load of every tensor still running, then blocks until every
+// kernel cache invalidation and background read-ahead the tree started has
+// finished; call it after unmounting, before closing
 // the cache.
 func (r *Root) Wait() {
+	r.loadAll.stop()
 	r.inval.wait()
 	r.readAhead.Wait()
 }

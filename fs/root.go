@@ -61,6 +61,7 @@ type Root struct {
 	inval     invalidator
 	windows   *windowPool    // open data files' download-ahead buffers
 	readAhead sync.WaitGroup // their background downloads
+	loadAll   loadAllState   // user.ggufs.load on the root
 }
 
 var _ = (fusefs.NodeOnAdder)((*Root)(nil))

@@ -139,8 +139,10 @@ var _ = (fusefs.NodeSetxattrer)((*Root)(nil))
 var _ = (fusefs.NodeGetxattrer)((*Root)(nil))
 var _ = (fusefs.NodeListxattrer)((*Root)(nil))
 
-// Setxattr on the mount's root: user.ggufs.load uploads every tensor (that
-// has a known layout), as `ggufs load MOUNTPOINT` asks.
+// Setxattr on the mount's root: user.ggufs.load starts uploading every
+// tensor (that has a known layout) in the background and returns at once;
+// stats.json's load_all says when it is done and how it went. `ggufs load
+// MOUNTPOINT` does this and waits.
 func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
 	if attr != xattrLoad {
 		return syscall.ENOTSUP
@@ -151,7 +153,8 @@ func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 	if !isTrue(data) {
 		return syscall.EINVAL
 	}
-	return r.loadAll(ctx)
+	r.startLoadAll()
+	return 0
 }
 
 // The root has no readable attributes.

@@ -2,10 +2,14 @@ package fs
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ggufs/ggufs/synth"
 )
@@ -126,6 +130,27 @@ func TestXattrLoadOnRootLoadsEverything(t *testing.T) {
 	}
 	if err := syscall.Setxattr(f.dir, xattrLoad, []byte("1"), 0); err != nil {
 		t.Fatalf("load on the root: %v", err)
+	}
+	// The load runs in the background; stats.json says when it is done.
+	var st stats
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		b, err := os.ReadFile(filepath.Join(f.dir, "stats.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.LoadAll == nil {
+			t.Fatal("stats.json has no load_all after the root's load was set")
+		}
+		if !st.LoadAll.Running || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st.LoadAll.Running || st.LoadAll.Error != "" {
+		t.Fatalf("load_all: %+v", *st.LoadAll)
 	}
 	want := 0
 	for _, ti := range f.model.Tensors {

@@ -110,9 +110,17 @@ func runLoad(c *cli.Context) error {
 	start := time.Now()
 	progress := newUploadProgress(c.App.ErrWriter, "load", total)
 	var failures []error
-	if !all || loadEverything(mnt, progress) != nil {
-		// Named tensors, or a mount that cannot load everything at once
-		// (or failed to): ask for each tensor in turn.
+	if all {
+		err := loadEverything(mnt, progress)
+		switch {
+		case errors.Is(err, unix.ENOTSUP):
+			// A mount that cannot load everything at once: ask for each
+			// tensor in turn.
+			failures = loadTensors(targets, progress)
+		case err != nil:
+			failures = []error{err}
+		}
+	} else {
 		failures = loadTensors(targets, progress)
 	}
 	progress.Finish(errors.Join(failures...))
@@ -128,49 +136,73 @@ func runLoad(c *cli.Context) error {
 	return nil
 }
 
-// statsPoll is how often loadEverything reads the mount's stats.json to
-// show progress.
-const statsPoll = 100 * time.Millisecond
+// statsPoll is how often loadEverything reads the mount's stats.json.
+const statsPoll = 50 * time.Millisecond
+
+// loadStats is what loadEverything reads of stats.json.
+type loadStats struct {
+	Backend struct {
+		PathBytes map[string]uint64 `json:"path_bytes"`
+	} `json:"backend"`
+	LoadAll *struct {
+		Running bool   `json:"running"`
+		Error   string `json:"error"`
+	} `json:"load_all"`
+}
+
+// uploaded is the bytes the device has received, by every path; it moves
+// while an upload runs, unlike the cache's count of finished uploads.
+func (s loadStats) uploaded() uint64 {
+	var n uint64
+	for _, b := range s.Backend.PathBytes {
+		n += b
+	}
+	return n
+}
 
 // loadEverything asks the mount to load every tensor in one batched upload
-// (user.ggufs.load on its root) and shows progress from stats.json's count
-// of uploaded bytes meanwhile.
+// (user.ggufs.load on its root, which starts it in the background), then
+// follows it in stats.json until it ends, showing progress.
 func loadEverything(mnt string, progress *uploadProgress) error {
-	base, _ := uploadedBytes(mnt)
-	done := make(chan error, 1)
-	go func() { done <- setxattrRetry(mnt, "user.ggufs.load", []byte("1")) }()
-	tick := time.NewTicker(statsPoll)
-	defer tick.Stop()
+	before, err := readLoadStats(mnt)
+	if err != nil {
+		return err
+	}
+	if err := setxattrRetry(mnt, "user.ggufs.load", []byte("1")); err != nil {
+		return err
+	}
 	for {
-		select {
-		case err := <-done:
-			if err == nil {
-				progress.Update(progress.total)
-			}
+		time.Sleep(statsPoll)
+		s, err := readLoadStats(mnt)
+		if err != nil {
 			return err
-		case <-tick.C:
-			if n, err := uploadedBytes(mnt); err == nil && n >= base {
-				progress.Update(min(n-base, progress.total))
+		}
+		if n := s.uploaded(); n >= before.uploaded() {
+			progress.Update(min(n-before.uploaded(), progress.total))
+		}
+		if s.LoadAll == nil {
+			return fmt.Errorf("%s/stats.json reports no load", mnt)
+		}
+		if !s.LoadAll.Running {
+			if s.LoadAll.Error != "" {
+				return errors.New(s.LoadAll.Error)
 			}
+			progress.Update(progress.total)
+			return nil
 		}
 	}
 }
 
-// uploadedBytes reads the cache's uploaded byte count from the mount's stats.json.
-func uploadedBytes(mnt string) (uint64, error) {
+func readLoadStats(mnt string) (loadStats, error) {
+	var s loadStats
 	b, err := os.ReadFile(filepath.Join(mnt, "stats.json"))
 	if err != nil {
-		return 0, err
-	}
-	var s struct {
-		Cache struct {
-			UploadedBytes uint64 `json:"uploaded_bytes"`
-		} `json:"cache"`
+		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return 0, fmt.Errorf("%s/stats.json: %w", mnt, err)
+		return s, fmt.Errorf("%s/stats.json: %w", mnt, err)
 	}
-	return s.Cache.UploadedBytes, nil
+	return s, nil
 }
 
 // loadTensors asks the mount to load each target, a few at a time, and
