@@ -211,6 +211,7 @@ func loadTensors(targets []loadTarget, progress *uploadProgress) []error {
 	work := make(chan loadTarget)
 	var mu sync.Mutex
 	var failures []error
+	var noSpace []loadTarget // failed for want of device memory
 	var wg sync.WaitGroup
 	for range min(loadWorkers, len(targets)) {
 		wg.Add(1)
@@ -219,7 +220,11 @@ func loadTensors(targets []loadTarget, progress *uploadProgress) []error {
 			for t := range work {
 				if err := setxattrRetry(t.dir, "user.ggufs.load", []byte("1")); err != nil {
 					mu.Lock()
-					failures = append(failures, fmt.Errorf("%s: %w", t.name, err))
+					if errors.Is(err, unix.ENOMEM) {
+						noSpace = append(noSpace, t)
+					} else {
+						failures = append(failures, fmt.Errorf("%s: %w", t.name, err))
+					}
 					mu.Unlock()
 					continue
 				}
@@ -232,6 +237,15 @@ func loadTensors(targets []loadTarget, progress *uploadProgress) []error {
 	}
 	close(work)
 	wg.Wait()
+	// A tensor still uploading cannot be evicted, so parallel loads that
+	// each fit the cache can fail together: retry those one at a time.
+	for _, t := range noSpace {
+		if err := setxattrRetry(t.dir, "user.ggufs.load", []byte("1")); err != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", t.name, err))
+			continue
+		}
+		progress.Add(t.size)
+	}
 	return failures
 }
 
