@@ -58,6 +58,8 @@ func FuseOptions(o MountOptions) *fusefs.Options {
 			// go-fuse falls back to fusermount3.
 			DirectMount: true,
 		},
+		// Tools that walk trees (find, du) take inode 0 for "no inode".
+		RootStableAttr:  &fusefs.StableAttr{Ino: 1},
 		EntryTimeout:    &timeout,
 		AttrTimeout:     &timeout,
 		NegativeTimeout: &timeout,

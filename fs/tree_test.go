@@ -185,3 +185,15 @@ func TestStatsJSONCountsUploads(t *testing.T) {
 		t.Errorf("stat size %d, content %d bytes (%v)", st.Size, len(b), err)
 	}
 }
+
+// The mount's root has inode 1: tree walkers read inode 0 as "none".
+func TestRootInodeIsOne(t *testing.T) {
+	f := testMount(t, synth.Options{Preset: "tiny"}, 0)
+	var st syscall.Stat_t
+	if err := syscall.Stat(f.dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Ino != 1 {
+		t.Errorf("root inode %d, want 1", st.Ino)
+	}
+}

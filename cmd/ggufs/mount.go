@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -142,6 +143,11 @@ func startMount(cfg mountConfig, stderr io.Writer) (_ *mounted, err error) {
 		}
 	}()
 
+	// Absolute, so that stats.json and user.ggufs.shard name the file for
+	// readers in any directory.
+	if abs, err := filepath.Abs(cfg.file); err == nil {
+		cfg.file = abs
+	}
 	if m.model, err = gguf.OpenModel(cfg.file); err != nil {
 		return nil, err
 	}
@@ -186,13 +192,18 @@ func startMount(cfg mountConfig, stderr io.Writer) (_ *mounted, err error) {
 }
 
 // hostCapacity sizes the host backend, which emulates a device in RAM: the
-// cache size when given in bytes, else enough for the whole model (memory is
-// only taken as tensors load), at least the default.
+// cache size when given in bytes, else large enough that the share of it the
+// cache may take holds the whole model with room for arena tails (memory
+// is only taken as tensors load), at least the default.
 func hostCapacity(size cacheSize, modelBytes uint64) uint64 {
 	if size.bytes > 0 {
 		return max(size.bytes, hip.DefaultHostCapacity)
 	}
-	return max(modelBytes+modelBytes/8, hip.DefaultHostCapacity)
+	want := modelBytes + modelBytes/8
+	if size.fraction > 0 && size.fraction < 1 {
+		want = uint64(float64(want) / size.fraction)
+	}
+	return max(want, hip.DefaultHostCapacity)
 }
 
 // reportBackends says which runtimes were skipped and why: every attempt with
