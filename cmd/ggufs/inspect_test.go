@@ -206,7 +206,7 @@ func TestInspectTextIsSafeForTerminals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	name := "clear\x1b[2J\nname"
+	name := "clear\x1b[2J\nname\u009b31m"
 	w, err := gguf.NewWriter(f, []gguf.KV{{Key: "key\rwith\x07bell", Value: gguf.NewString("v\x1b[31m")}},
 		[]gguf.TensorSpec{{Name: name, Type: gguf.TypeI8, Dims: []uint64{1}}}, gguf.WriterOptions{})
 	if err != nil {
@@ -222,7 +222,7 @@ func TestInspectTextIsSafeForTerminals(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	for _, c := range []string{"\x1b", "\r", "\x07"} {
+	for _, c := range []string{"\x1b", "\r", "\x07", "\u009b"} {
 		if strings.Contains(out, c) {
 			t.Errorf("output contains control character %q", c)
 		}

@@ -202,21 +202,24 @@ func groupDigits(n uint64) string {
 const maxKeyColumn = 48
 
 // oneLine keeps text from the file on its line and out of the terminal's
-// control: control characters become U+FFFD.
+// control: control characters (C0, DEL and C1, whose U+009B is CSI on many
+// terminals) become U+FFFD.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			return '�'
 		}
 		return r
 	}, s)
 }
 
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
+
 // appendOneLine appends oneLine(s). Invalid UTF-8 becomes U+FFFD, as in
 // strings.Map.
 func appendOneLine(b []byte, s string) []byte {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			r = '�'
 		}
 		b = utf8.AppendRune(b, r)
