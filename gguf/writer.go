@@ -257,6 +257,11 @@ func writerTensorSize(s TensorSpec) (uint64, error) {
 				return 0, fmt.Errorf("%w: dim %d is %d", ErrDims, d, n)
 			}
 		}
+		// The reader rejects an element count that overflows int64, known
+		// layout or not: never write what it would refuse.
+		if err := checkElements(s.Dims); err != nil {
+			return 0, err
+		}
 		return s.Size, nil
 	}
 	size, err := ByteSize(s.Type, s.Dims)

@@ -39,6 +39,7 @@ func TestWriterRejectsBadInput(t *testing.T) {
 		{"ne0 not a block multiple", nil, []TensorSpec{{Name: "a", Type: TypeQ4_K, Dims: []uint64{100}}}, WriterOptions{}, ErrDims},
 		{"overflowing dims", nil, []TensorSpec{{Name: "a", Type: TypeF32, Dims: []uint64{1 << 32, 1 << 32}}}, WriterOptions{}, ErrDims},
 		{"unknown type without size", nil, []TensorSpec{{Name: "a", Type: 142, Dims: []uint64{4}}}, WriterOptions{}, ErrDims},
+		{"unknown type, elements overflow", nil, []TensorSpec{{Name: "a", Type: 142, Dims: []uint64{1 << 62, 4}, Size: 32}}, WriterOptions{}, ErrOverflow},
 		{"size disagrees", nil, []TensorSpec{{Name: "a", Type: TypeF32, Dims: []uint64{4}, Size: 17}}, WriterOptions{}, ErrWriteSize},
 		{"version 4", nil, nil, WriterOptions{Version: 4}, ErrVersion},
 		{"alignment 0 in metadata", []KV{{"general.alignment", NewUint32(0)}}, nil, WriterOptions{}, ErrAlignment},

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"slices"
 
 	"github.com/ggufs/ggufs/gguf"
@@ -152,8 +153,10 @@ func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*i
 		}
 		for _, x := range []*inspectSum{&tot.inspectSum, &r.Total} {
 			x.Tensors++
-			x.Elements += it.Elements
-			x.NBytes += it.NBytes
+			// Each count fits int64; their sum over tensors of unknown
+			// types need not: saturate rather than wrap.
+			x.Elements = saturatingAdd(x.Elements, it.Elements)
+			x.NBytes = saturatingAdd(x.NBytes, it.NBytes)
 		}
 	}
 	for _, tot := range totals {
@@ -228,4 +231,12 @@ func inspectArrayJSON(v gguf.Value, maxArray int) (json.RawMessage, bool, error)
 		out = append(out, raw...)
 	}
 	return append(out, ']'), truncated, nil
+}
+
+// saturatingAdd is a+b, or the largest uint64 where that overflows.
+func saturatingAdd(a, b uint64) uint64 {
+	if sum := a + b; sum >= a {
+		return sum
+	}
+	return math.MaxUint64
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,5 +242,14 @@ func TestAppendOneLine(t *testing.T) {
 		if got := string(appendOneLine([]byte("x"), s)); got != "x"+oneLine(s) {
 			t.Errorf("appendOneLine(%q) = %q, want %q", s, got[1:], oneLine(s))
 		}
+	}
+}
+
+func TestSaturatingAdd(t *testing.T) {
+	if got := saturatingAdd(1<<63, 1<<63); got != math.MaxUint64 {
+		t.Errorf("2^63 + 2^63 = %d, want the largest uint64", got)
+	}
+	if got := saturatingAdd(2, 3); got != 5 {
+		t.Errorf("2 + 3 = %d", got)
 	}
 }
