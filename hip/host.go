@@ -159,19 +159,14 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 	if err := h.faults.fire(opUpload); err != nil {
 		return fmt.Errorf("hip: host upload: %w", err)
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return ErrClosed
+	dsts, err := h.spans(copies)
+	if err != nil {
+		return err
 	}
-	dsts := make([][]byte, len(copies))
-	for i, c := range copies {
-		d, err := h.span(c.Dst, len(c.Src))
-		if err != nil {
-			return fmt.Errorf("hip: host upload %d of %d: %w", i, len(copies), err)
-		}
-		dsts[i] = d
-	}
+	// The copies run without the lock: holding it would stall every Malloc
+	// and Free (and a cache that allocates under its own lock) for as long
+	// as a large upload takes. Freeing memory that an upload is writing is
+	// the caller's bug on any device; here a fault it causes becomes an error.
 	for i, c := range copies {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("hip: host upload: %w", err)
@@ -190,6 +185,24 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 		h.stats.upload("host", uint64(len(c.Src)))
 	}
 	return nil
+}
+
+// spans resolves every copy's destination, under the lock.
+func (h *Host) spans(copies []Copy) ([][]byte, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	dsts := make([][]byte, len(copies))
+	for i, c := range copies {
+		d, err := h.span(c.Dst, len(c.Src))
+		if err != nil {
+			return nil, fmt.Errorf("hip: host upload %d of %d: %w", i, len(copies), err)
+		}
+		dsts[i] = d
+	}
+	return dsts, nil
 }
 
 // Download copies len(dst) bytes from src into dst.
