@@ -94,12 +94,3 @@ func (a *arenaAlloc) release(off uint64) error {
 
 // empty reports whether no block is in use.
 func (a *arenaAlloc) empty() bool { return len(a.used) == 0 }
-
-// largestFree is the biggest block alloc could return now.
-func (a *arenaAlloc) largestFree() uint64 {
-	var m uint64
-	for _, s := range a.free {
-		m = max(m, s.size)
-	}
-	return m
-}

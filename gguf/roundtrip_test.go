@@ -60,7 +60,7 @@ func rtValues(t testing.TB) []KV {
 		{"a.str", strs("", "a", "日本", "🦙🦙")},
 		{"a.u64", arr(ValueUint64, NewUint64(math.MaxUint64))},
 		{"a.i64", NewInt64Array([]int64{math.MinInt64, 0})},
-		{"a.f64", NewFloat64Array([]float64{-0.0, 1e308})},
+		{"a.f64", NewFloat64Array([]float64{math.Copysign(0, -1), 1e308})},
 		{"a.empty.u8", NewUint8Array(nil)},
 		{"a.empty.str", strs()},
 		{"a.empty.arr", arr(ValueArray)},

@@ -86,9 +86,8 @@ type runtimeAPI struct {
 
 // binding names one function pointer and the symbols that may provide it.
 type binding struct {
-	fn      any      // pointer to a func field
-	names   []string // tried in order
-	minimal bool     // needed even to list devices
+	fn    any      // pointer to a func field
+	names []string // tried in order
 }
 
 func (rt *runtimeAPI) bindings() []binding {

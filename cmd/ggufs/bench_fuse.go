@@ -204,7 +204,7 @@ func writeFuseBenchModel(path string, size uint64) error {
 		block[i] = byte(rng.Uint32())
 	}
 	for _, t := range wr.Tensors() {
-		if err := wr.WriteTensor(t.Name, io.LimitReader(repeatReader{block: block}, int64(t.Size))); err != nil {
+		if err := wr.WriteTensor(t.Name, io.LimitReader(&repeatReader{block: block}, int64(t.Size))); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,7 @@ type repeatReader struct {
 	off   int
 }
 
-func (r repeatReader) Read(p []byte) (int, error) {
+func (r *repeatReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		c := copy(p[n:], r.block[r.off:])
