@@ -36,22 +36,7 @@ func TestSequentialReadsShareOneDownload(t *testing.T) {
 	for _, name := range []string{"data", "data.npy"} {
 		gets := func() int64 { s := f.cache.Stats(); return s.Hits + s.Misses }
 		before := gets()
-		fd, err := syscall.Open(f.tensorPath(ti.Name, name), syscall.O_RDONLY|syscall.O_DIRECT, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []byte
-		for {
-			n, err := syscall.Read(fd, buf)
-			if err != nil {
-				t.Fatalf("%s: read at %d: %v", name, len(got), err)
-			}
-			if n == 0 {
-				break
-			}
-			got = append(got, buf[:n]...)
-		}
-		syscall.Close(fd)
+		got := readDirect(t, f.tensorPath(ti.Name, name), buf)
 		if name == "data.npy" {
 			got = got[len(f.root.byName[ti.Name].npy):]
 		}
@@ -99,22 +84,7 @@ func TestReadAheadThroughTheMount(t *testing.T) {
 		for _, step := range []int{4096, 3 * 4096} {
 			gets := func() int64 { s := f.cache.Stats(); return s.Hits + s.Misses }
 			before := gets()
-			fd, err := syscall.Open(f.tensorPath(ti.Name, name), syscall.O_RDONLY|syscall.O_DIRECT, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []byte
-			for {
-				n, err := syscall.Read(fd, buf[:step])
-				if err != nil {
-					t.Fatalf("%s: read at %d: %v", name, len(got), err)
-				}
-				if n == 0 {
-					break
-				}
-				got = append(got, buf[:n]...)
-			}
-			syscall.Close(fd)
+			got := readDirect(t, f.tensorPath(ti.Name, name), buf[:step])
 			if !bytes.Equal(got[header:], want) {
 				t.Errorf("%s in steps of %d: bytes differ from the tensor", name, step)
 			}
@@ -143,5 +113,27 @@ func TestReadAheadThroughTheMount(t *testing.T) {
 		if _, err := file.ReadAt(p, int64(off)); err != nil || !bytes.Equal(p, want[off:off+n]) {
 			t.Fatalf("ReadAt(%d, %d): %v, or bytes differ", off, n, err)
 		}
+	}
+}
+
+// readDirect reads the whole file at path with O_DIRECT, len(buf) bytes a
+// read, so that every read reaches the server.
+func readDirect(t *testing.T, path string, buf []byte) []byte {
+	t.Helper()
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	var got []byte
+	for {
+		n, err := syscall.Read(fd, buf)
+		if err != nil {
+			t.Fatalf("%s: read at %d: %v", path, len(got), err)
+		}
+		if n == 0 {
+			return got
+		}
+		got = append(got, buf[:n]...)
 	}
 }

@@ -86,10 +86,9 @@ func pseudoWord(seed, n int) string {
 	return string(b)
 }
 
-// writeSparse writes tf's header and extends the file to dataSize bytes of
-// data section without writing them (a hole), or to the laid-out size.
-func writeSparse(tb testing.TB, dir string, tf tfile, dataSize uint64) string {
-	tb.Helper()
+// encodeHeader encodes tf's header (v3, little-endian), padded to the
+// default alignment: where its data section starts.
+func encodeHeader(tf tfile) *enc {
 	e := &enc{order: binary.LittleEndian}
 	e.header(3, uint64(len(tf.tensors)), uint64(len(tf.kvs)))
 	for _, kv := range tf.kvs {
@@ -99,6 +98,14 @@ func writeSparse(tb testing.TB, dir string, tf tfile, dataSize uint64) string {
 		e.tensorInfo(t)
 	}
 	e.pad(32)
+	return e
+}
+
+// writeSparse writes tf's header and extends the file to dataSize bytes of
+// data section without writing them (a hole), or to the laid-out size.
+func writeSparse(tb testing.TB, dir string, tf tfile, dataSize uint64) string {
+	tb.Helper()
+	e := encodeHeader(tf)
 	if dataSize == 0 {
 		dataSize = tf.laidOutSize()
 	}
