@@ -7,8 +7,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-
-	"syscall"
 )
 
 // DefaultHostCapacity is the host backend's capacity when none is given:
@@ -23,16 +21,18 @@ type HostOptions struct {
 	Capacity uint64
 }
 
-// Host emulates a device in host memory. Each allocation is its own anonymous
-// mapping, so a DevicePtr is a real address and pointer arithmetic within an
-// allocation works as on a GPU. It enforces a capacity and can inject faults.
+// Host emulates a device in host memory. Each allocation is its own shared
+// memory file (a memfd) mapped into this process, so a DevicePtr is a real
+// address, pointer arithmetic within an allocation works as on a GPU, and
+// other processes can map an allocation read-only (Export). It enforces a
+// capacity and can inject faults.
 type Host struct {
 	capacity uint64
 
 	// mu guards the allocation table; copies hold it for reading so Free
 	// cannot unmap memory a copy is using.
 	mu     sync.RWMutex
-	allocs map[DevicePtr][]byte
+	allocs map[DevicePtr]hostAlloc
 	bases  []DevicePtr // sorted keys of allocs, to find the allocation holding an address
 	used   uint64
 	closed bool
@@ -49,7 +49,7 @@ func NewHost(opts HostOptions) *Host {
 	if c == 0 {
 		c = DefaultHostCapacity
 	}
-	return &Host{capacity: c, allocs: make(map[DevicePtr][]byte)}
+	return &Host{capacity: c, allocs: make(map[DevicePtr]hostAlloc)}
 }
 
 // Kind is "host".
@@ -97,12 +97,12 @@ func (h *Host) Malloc(size uint64) (DevicePtr, error) {
 	if size > uint64(maxInt) {
 		return 0, fmt.Errorf("hip: host malloc of %d bytes: %w", size, ErrOutOfMemory)
 	}
-	mem, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	a, err := newHostAlloc(size)
 	if err != nil {
-		return 0, fmt.Errorf("hip: host malloc of %d bytes: mmap: %v: %w", size, err, ErrOutOfMemory)
+		return 0, fmt.Errorf("hip: host malloc of %d bytes: %v: %w", size, err, ErrOutOfMemory)
 	}
-	p := DevicePtr(addressOf(mem))
-	h.allocs[p] = mem
+	p := DevicePtr(addressOf(a.mem))
+	h.allocs[p] = a
 	i := sort.Search(len(h.bases), func(i int) bool { return h.bases[i] > p })
 	h.bases = append(h.bases, 0)
 	copy(h.bases[i+1:], h.bases[i:])
@@ -119,22 +119,23 @@ func (h *Host) Free(p DevicePtr) error {
 	if h.closed {
 		return ErrClosed
 	}
-	mem, ok := h.allocs[p]
+	a, ok := h.allocs[p]
 	if !ok {
 		return fmt.Errorf("hip: host free of %#x: %w", uintptr(p), ErrInvalidPointer)
 	}
-	h.release(p, mem)
+	h.release(p, a)
 	return nil
 }
 
-// release unmaps one allocation; h.mu must be held for writing.
-func (h *Host) release(p DevicePtr, mem []byte) {
+// release unmaps one allocation; h.mu must be held for writing. Processes
+// that mapped an export keep their mapping (and its pages) until they unmap.
+func (h *Host) release(p DevicePtr, a hostAlloc) {
 	delete(h.allocs, p)
 	i := sort.Search(len(h.bases), func(i int) bool { return h.bases[i] >= p })
 	h.bases = append(h.bases[:i], h.bases[i+1:]...)
-	h.used -= uint64(len(mem))
-	h.stats.free(uint64(len(mem)))
-	_ = syscall.Munmap(mem) // cannot fail for a mapping we made
+	h.used -= uint64(len(a.mem))
+	h.stats.free(uint64(len(a.mem)))
+	a.close()
 }
 
 // span returns the device bytes [p, p+n); h.mu must be held.
@@ -144,7 +145,7 @@ func (h *Host) span(p DevicePtr, n int) ([]byte, error) {
 		return nil, fmt.Errorf("hip: host address %#x: %w", uintptr(p), ErrInvalidPointer)
 	}
 	base := h.bases[i]
-	mem := h.allocs[base]
+	mem := h.allocs[base].mem
 	off := uint64(p - base)
 	if off > uint64(len(mem)) || uint64(n) > uint64(len(mem))-off {
 		return nil, fmt.Errorf("hip: host range [%#x, +%d) outside allocation [%#x, +%d): %w",
@@ -241,8 +242,8 @@ func (h *Host) Close() error {
 	if h.closed {
 		return nil
 	}
-	for p, mem := range h.allocs {
-		h.release(p, mem)
+	for p, a := range h.allocs {
+		h.release(p, a)
 	}
 	h.closed = true
 	return nil
