@@ -87,6 +87,7 @@ type Cache struct {
 	closed   bool
 	pool     pool
 	lru      lruList // resident entries, least recently used first
+	gens     uint64  // residencies so far; the latest one's Generation
 	counters counters
 	// internalErr is the first broken invariant seen (a bug); Close returns it.
 	internalErr error
@@ -104,6 +105,8 @@ type entry struct {
 	flight chan struct{} // closed when the current upload ends; set while Loading
 	refs   int           // live Handles
 	pins   int           // Pin calls not yet undone
+	holds  int           // Handles taken by Hold (other processes map the tensor)
+	gen    uint64        // which residency this is (see Placement.Generation)
 	lru    lruLinks      // place in Cache.lru while Resident
 
 	status atomic.Pointer[Status]

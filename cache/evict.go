@@ -109,6 +109,8 @@ func (c *Cache) dropLocked(e *entry) {
 
 // makeResidentLocked records a finished upload.
 func (c *Cache) makeResidentLocked(e *entry) {
+	c.gens++
+	e.gen = c.gens
 	e.setState(Resident, nil)
 	c.lru.pushBack(e)
 	c.counters.residentTensors++
@@ -150,8 +152,12 @@ func (c *Cache) Evict(name string) error {
 		c.mu.Unlock()
 		return nil
 	case e.refs > 0 || e.pins > 0:
-		refs, pins := e.refs, e.pins
+		refs, pins, holds := e.refs, e.pins, e.holds
 		c.mu.Unlock()
+		if holds > 0 {
+			return fmt.Errorf("cache: tensor %q is mapped by %d holders in other processes (%d handles, %d pins): %w",
+				name, holds, refs, pins, ErrPinned)
+		}
 		return fmt.Errorf("cache: tensor %q (%d handles, %d pins): %w", name, refs, pins, ErrPinned)
 	}
 	c.evictLocked(e)

@@ -59,7 +59,7 @@ func (c *Cache) getStep(ctx context.Context, e *entry, waited bool, missed *bool
 		if !*missed {
 			c.counters.hits++
 		}
-		h := &Handle{c: c, e: e, ptr: e.block.ptr(), size: e.t.Size}
+		h := &Handle{c: c, e: e, ptr: e.block.ptr(), size: e.t.Size, place: e.placementLocked()}
 		c.mu.Unlock()
 		return nil, h, nil
 	case e.state == Failed && waited:
@@ -109,6 +109,8 @@ type Handle struct {
 	e        *entry
 	ptr      hip.DevicePtr
 	size     uint64
+	place    Placement // where the tensor lives, for exports
+	hold     bool      // taken by Hold
 	released atomic.Bool
 }
 
@@ -128,6 +130,9 @@ func (h *Handle) Release() {
 	}
 	h.c.mu.Lock()
 	h.e.refs--
+	if h.hold {
+		h.e.holds--
+	}
 	h.c.mu.Unlock()
 }
 

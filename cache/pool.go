@@ -10,6 +10,7 @@ import (
 // region is one device allocation: an arena shared by many tensors, or a
 // dedicated allocation holding one tensor larger than an arena.
 type region struct {
+	id    uint64 // 1, 2, ...: never reused while the cache lives, unlike base
 	base  hip.DevicePtr
 	size  uint64
 	arena *arenaAlloc // nil for a dedicated region
@@ -95,7 +96,7 @@ func (p *pool) grow(n uint64) error {
 	if err != nil {
 		return fmt.Errorf("cache: allocating %d bytes on %s: %w", n, p.dev, err)
 	}
-	r := &region{base: ptr, size: n}
+	r := &region{id: uint64(p.total) + 1, base: ptr, size: n}
 	if n <= p.arenaSize {
 		r.arena = newArenaAlloc(n)
 	}
