@@ -63,3 +63,19 @@ func (c *Cache) Holders(name string) int {
 	defer c.mu.Unlock()
 	return e.holds
 }
+
+// Resident returns a Handle of the tensor if it is resident now, without
+// loading it (ok false otherwise). It is not a hold.
+func (c *Cache) Resident(name string) (_ *Handle, ok bool) {
+	e, found := c.byName[name]
+	if !found {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || e.state != Resident {
+		return nil, false
+	}
+	e.refs++
+	return &Handle{c: c, e: e, ptr: e.block.ptr(), size: e.t.Size, place: e.placementLocked()}, true
+}

@@ -113,3 +113,27 @@ func TestGenerationChangesWithEveryResidency(t *testing.T) {
 }
 
 func hipPtr(n uint64) hip.DevicePtr { return hip.DevicePtr(n) }
+
+func TestResidentNeverLoads(t *testing.T) {
+	m := newTestModel(10, 4096)
+	c := newTestCache(t, newHost(t, 1<<20), m, Options{Budget: 1 << 20})
+	if h, ok := c.Resident(m.name(0)); ok {
+		h.Release()
+		t.Fatal("Resident returned a Handle of a tensor never loaded")
+	}
+	if c.IsResident(m.name(0)) {
+		t.Fatal("Resident loaded the tensor")
+	}
+	checkTensor(t, c, m, m.name(0))
+	h, ok := c.Resident(m.name(0))
+	if !ok {
+		t.Fatal("Resident found no Handle of a resident tensor")
+	}
+	if err := c.Evict(m.name(0)); !errors.Is(err, ErrPinned) {
+		t.Fatalf("Evict while Resident's Handle is live: %v, want ErrPinned", err)
+	}
+	h.Release()
+	if _, ok := c.Resident("nope"); ok {
+		t.Fatal("Resident of an unknown name")
+	}
+}
