@@ -12,10 +12,11 @@ import (
 
 // segment is one contiguous host-to-device copy.
 type segment struct {
-	dst  DevicePtr
-	src  []byte
-	file *os.File // when set, src is also at off in file (see Copy.SrcFile)
-	off  int64
+	dst     DevicePtr
+	src     []byte
+	file    *os.File // when set, src is also at off in file (see Copy.SrcFile)
+	off     int64
+	landing *landing // the copy this segment is part of
 }
 
 // advance drops the first n bytes of the segment.
@@ -41,12 +42,12 @@ type job struct {
 
 // submitted is a job queued on a slot's stream, waiting for its event.
 type submitted struct {
-	s         *slot
-	pool      chan *slot
-	path      string
-	bytes     uint64
-	regAddr   uintptr // registered host address to unregister, or 0
-	keepAlive []segment
+	s       *slot
+	pool    chan *slot
+	path    string
+	bytes   uint64
+	regAddr uintptr   // registered host address to unregister, or 0
+	segs    []segment // what the job copies: kept alive, counted as landed
 }
 
 // Upload copies every Src to its Dst: large entries by the configured path
@@ -70,59 +71,170 @@ func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("hip: %s upload: %w", g, err)
 	}
+	// Enough workers for the jobs there can be, no more.
+	jobs := total/g.cfg.StagingBytes + uint64(len(copies))
+	return g.stream(ctx, &planner{cfg: g.cfg, next: sliceSource(copies)}, int(min(jobs, uint64(g.workers()))))
+}
+
+// UploadStream is Upload of copies pulled one at a time (see Streamer):
+// each copy is reported as soon as the last of its chunks' copies completes.
+func (g *GPU) UploadStream(ctx context.Context, next func() (Pending, bool)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("hip: %s upload: %w", g, err)
+	}
+	pl := &planner{cfg: g.cfg, next: next, check: func(c Copy) error {
+		return g.checkRange(c.Dst, uint64(len(c.Src)))
+	}}
+	return g.stream(ctx, pl, g.workers())
+}
+
+// workers is how many goroutines feed the pipeline's slots.
+func (g *GPU) workers() int {
+	if g.cfg.Path == PathHybrid {
+		return g.cfg.Workers + g.cfg.RegisterWorkers
+	}
+	return g.cfg.Workers
+}
+
+// stream runs the planner's jobs through the pipeline with up to nw
+// workers, then reports every copy that did not land with the error.
+func (g *GPU) stream(ctx context.Context, pl *planner, nw int) error {
+	err := g.runStream(ctx, pl, nw)
+	pl.finish(err)
+	return err
+}
+
+func (g *GPU) runStream(ctx context.Context, pl *planner, nw int) error {
 	if g.cfg.Path == PathPlain {
-		return g.uploadPlain(ctx, copies, total)
+		return g.uploadPlain(ctx, pl)
 	}
 	p, err := g.getPools()
 	if err != nil {
 		return err
 	}
-	jobs := planJobs(copies, g.cfg)
-	if err := g.runJobs(ctx, p, jobs); err != nil {
+	if err := g.runJobs(ctx, p, pl.nextJob, nw); err != nil {
 		return fmt.Errorf("hip: %s upload: %w", g, err)
 	}
-	g.stats.uploaded(len(copies), total)
+	if pl.err != nil {
+		return pl.err
+	}
+	g.stats.uploaded(pl.copies, pl.bytes)
 	return nil
 }
 
-// planJobs splits copies into registration chunks (large entries on the
-// register path) and staging-buffer loads (everything else, small entries
-// packed together).
-func planJobs(copies []Copy, cfg UploadConfig) []job {
-	var jobs []job
-	var pack job
-	var packed uint64
-	flush := func() {
-		if len(pack.segs) > 0 {
-			jobs = append(jobs, pack)
+// planner turns a stream of copies into jobs lazily: it pulls the next copy
+// only when a worker asks for a job and none is planned, so what is pulled
+// next can change (a demand read) until a worker is free for it. Large
+// entries on the register path become registration chunks; everything else
+// goes into staging-buffer loads, small entries packed together.
+type planner struct {
+	cfg   UploadConfig
+	next  func() (Pending, bool)
+	check func(Copy) error // validates a pulled copy; nil: checked before
+
+	queue    []job // planned, not yet handed out
+	pack     job
+	packed   uint64
+	ended    bool
+	landings []*landing // every pulled copy
+	copies   int
+	bytes    uint64
+	err      error // the first invalid copy, which ended the stream
+}
+
+// nextJob is the next job to run; false once the stream has ended and every
+// job was handed out. Called from one goroutine.
+func (p *planner) nextJob() (job, bool) {
+	for len(p.queue) == 0 && !p.ended {
+		pc, ok := p.next()
+		if !ok {
+			p.ended = true
+			p.flushPack()
+			break
 		}
-		pack, packed = job{}, 0
+		p.add(pc)
 	}
-	for _, c := range copies {
-		seg := segment{dst: c.Dst, src: c.Src, off: c.SrcOffset}
-		if !cfg.NoPread {
-			seg.file = c.SrcFile
+	if len(p.queue) == 0 {
+		return job{}, false
+	}
+	j := p.queue[0]
+	p.queue[0] = job{}
+	p.queue = p.queue[1:]
+	return j, true
+}
+
+func (p *planner) add(pc Pending) {
+	l := newLanding(pc)
+	p.landings = append(p.landings, l)
+	if len(pc.Src) == 0 {
+		l.report(nil)
+		return
+	}
+	if p.check != nil {
+		if err := p.check(pc.Copy); err != nil {
+			p.err = fmt.Errorf("hip: upload %d: %w", len(p.landings), err)
+			p.ended = true // the packed jobs so far still run; nothing more is pulled
+			p.flushPack()
+			return
 		}
-		if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(seg.src)) >= cfg.SmallBytes {
-			for _, piece := range registerPieces(seg.src, cfg.ChunkBytes) {
-				n := uint64(len(piece))
-				jobs = append(jobs, job{register: true, segs: []segment{seg.head(n)}})
-				seg = seg.advance(n)
-			}
-			continue
-		}
-		for len(seg.src) > 0 {
-			n := min(uint64(len(seg.src)), cfg.StagingBytes-packed)
-			pack.segs = append(pack.segs, seg.head(n))
-			packed += n
+	}
+	p.copies++
+	p.bytes += uint64(len(pc.Src))
+	cfg := p.cfg
+	seg := segment{dst: pc.Dst, src: pc.Src, off: pc.SrcOffset, landing: l}
+	if !cfg.NoPread {
+		seg.file = pc.SrcFile
+	}
+	if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(seg.src)) >= cfg.SmallBytes {
+		for _, piece := range registerPieces(seg.src, cfg.ChunkBytes) {
+			n := uint64(len(piece))
+			p.queue = append(p.queue, job{register: true, segs: []segment{seg.head(n)}})
 			seg = seg.advance(n)
-			if packed == cfg.StagingBytes {
-				flush()
-			}
+		}
+		return
+	}
+	for len(seg.src) > 0 {
+		n := min(uint64(len(seg.src)), cfg.StagingBytes-p.packed)
+		p.pack.segs = append(p.pack.segs, seg.head(n))
+		p.packed += n
+		seg = seg.advance(n)
+		if p.packed == cfg.StagingBytes {
+			p.flushPack()
 		}
 	}
-	flush()
-	return jobs
+}
+
+func (p *planner) flushPack() {
+	if len(p.pack.segs) > 0 {
+		p.queue = append(p.queue, p.pack)
+	}
+	p.pack, p.packed = job{}, 0
+}
+
+// finish reports every pulled copy that has not landed: with err, or, when
+// the stream ended without one, as never copied (a bug).
+func (p *planner) finish(err error) {
+	if err == nil {
+		err = errNotCopied
+	}
+	for _, l := range p.landings {
+		l.report(err)
+	}
+}
+
+var errNotCopied = errors.New("hip: upload ended before the copy was made")
+
+// planJobs plans every job of copies at once.
+func planJobs(copies []Copy, cfg UploadConfig) []job {
+	p := &planner{cfg: cfg, next: sliceSource(copies)}
+	var jobs []job
+	for {
+		j, ok := p.nextJob()
+		if !ok {
+			return jobs
+		}
+		jobs = append(jobs, j)
+	}
 }
 
 // registerPieces cuts src at absolute addresses that are multiples of chunk,
@@ -144,10 +256,11 @@ func registerPieces(src []byte, chunk uint64) [][]byte {
 	return pieces
 }
 
-// runJobs feeds jobs to cfg.Workers goroutines, which queue them on slots'
-// streams; as many goroutines wait for each slot's event, unregister its
-// chunk and return the slot. It returns once no work is in flight.
-func (g *GPU) runJobs(ctx context.Context, p *pools, jobs []job) error {
+// runJobs feeds the jobs nextJob hands out to nw goroutines, which queue
+// them on slots' streams; as many goroutines wait for each slot's event,
+// count its bytes as landed, unregister its chunk and return the slot. It
+// returns once no work is in flight.
+func (g *GPU) runJobs(ctx context.Context, p *pools, nextJob func() (job, bool), nw int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var once sync.Once
@@ -161,13 +274,12 @@ func (g *GPU) runJobs(ctx context.Context, p *pools, jobs []job) error {
 	var workers, recyclers sync.WaitGroup
 	// On the hybrid path some workers pin chunks and the others stage
 	// them, all taking from one queue, so each runs at its own pace.
-	nw := min(g.cfg.Workers, len(jobs))
+	nw = max(nw, 1)
 	pinners := 0
 	switch g.cfg.Path {
 	case PathRegister:
 		pinners = nw
 	case PathHybrid:
-		nw = min(g.cfg.Workers+g.cfg.RegisterWorkers, len(jobs))
 		pinners = min(g.cfg.RegisterWorkers, nw)
 	}
 	for i := 0; i < nw; i++ {
@@ -184,7 +296,11 @@ func (g *GPU) runJobs(ctx context.Context, p *pools, jobs []job) error {
 		}()
 	}
 feed:
-	for _, j := range jobs {
+	for {
+		j, ok := nextJob()
+		if !ok {
+			break
+		}
 		select {
 		case work <- j:
 		case <-ctx.Done():
@@ -300,7 +416,7 @@ func (g *GPU) submitRegistered(ctx context.Context, p *pools, seg segment) (subm
 		return submitted{}, err
 	}
 	return submitted{s: s, pool: p.register, path: PathRegister, bytes: n, regAddr: addr,
-		keepAlive: []segment{seg}}, nil
+		segs: []segment{seg}}, nil
 }
 
 // submitStaged copies segs into a pinned buffer and queues one copy per run
@@ -342,7 +458,7 @@ func (g *GPU) submitStaged(ctx context.Context, p *pools, segs []segment) (submi
 		p.staging <- s
 		return submitted{}, err
 	}
-	return submitted{s: s, pool: p.staging, path: PathStaged, bytes: filled}, nil
+	return submitted{s: s, pool: p.staging, path: PathStaged, bytes: filled, segs: segs}, nil
 }
 
 // fill copies seg's source bytes into dst (len(dst) == len(seg.src)): by
@@ -381,40 +497,58 @@ func (g *GPU) recycleLoop(done <-chan submitted, fail func(error)) {
 				fail(uerr)
 			}
 		}
-		runtime.KeepAlive(sub.keepAlive)
+		runtime.KeepAlive(sub.segs)
+		sub.pool <- sub.s
 		if err == nil {
 			g.stats.pathBytes(sub.path, sub.bytes)
+			for _, seg := range sub.segs {
+				seg.landing.arrived(uint64(len(seg.src)))
+			}
 		}
-		sub.pool <- sub.s
 	}
 }
 
 // uploadPlain is the last resort: a synchronous pageable copy per entry.
-func (g *GPU) uploadPlain(ctx context.Context, copies []Copy, total uint64) error {
+func (g *GPU) uploadPlain(ctx context.Context, pl *planner) error {
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
 		return err
 	}
-	for i, c := range copies {
-		if len(c.Src) == 0 {
-			continue
-		}
+	for !pl.ended {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("hip: %s upload: %w", g, err)
 		}
+		pc, ok := pl.next()
+		if !ok {
+			break
+		}
+		l := newLanding(pc)
+		pl.landings = append(pl.landings, l)
+		if len(pc.Src) == 0 {
+			l.report(nil)
+			continue
+		}
+		if pl.check != nil {
+			if err := pl.check(pc.Copy); err != nil {
+				return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
+			}
+		}
 		// The runtime reads the source in C, where a fault would kill the
 		// process: find a truncated mapping here first.
-		if err := touchSource(c.Src); err != nil {
-			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+		if err := touchSource(pc.Src); err != nil {
+			return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
 		}
-		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(c.Dst), addressOf(c.Src), uint64(len(c.Src)), memcpyHostToDevice))
-		runtime.KeepAlive(c.Src)
+		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(pc.Dst), addressOf(pc.Src), uint64(len(pc.Src)), memcpyHostToDevice))
+		runtime.KeepAlive(pc.Src)
 		if err != nil {
-			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+			return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
 		}
-		g.stats.pathBytes(PathPlain, uint64(len(c.Src)))
+		g.stats.pathBytes(PathPlain, uint64(len(pc.Src)))
+		pl.copies++
+		pl.bytes += uint64(len(pc.Src))
+		l.arrived(uint64(len(pc.Src)))
 	}
-	g.stats.uploaded(len(copies), total)
+	g.stats.uploaded(pl.copies, pl.bytes)
 	return nil
 }
