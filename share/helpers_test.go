@@ -22,13 +22,13 @@ type fixture struct {
 
 // newFixture serves tensors of the given sizes (named t0, t1, ...) under a
 // cache budget.
-func newFixture(t *testing.T, budget uint64, sizes ...int) *fixture {
+func newFixture(t testing.TB, budget uint64, sizes ...int) *fixture {
 	t.Helper()
 	return newFixtureWith(t, budget, nil, sizes...)
 }
 
 // newFixtureWith lets the test change the server's Config before it listens.
-func newFixtureWith(t *testing.T, budget uint64, change func(*Config), sizes ...int) *fixture {
+func newFixtureWith(t testing.TB, budget uint64, change func(*Config), sizes ...int) *fixture {
 	t.Helper()
 	f := &fixture{data: map[string][]byte{}, dev: hip.NewHost(hip.HostOptions{Capacity: 64 << 20})}
 	t.Cleanup(func() { f.dev.Close() })
