@@ -29,9 +29,10 @@ type File struct {
 
 	// Byte access: ra always; mapping when Open mapped the file.
 	ra        io.ReaderAt
-	osFile    *os.File  // set by Open; used to fstat before handing out mapped bytes
-	mapping   mmap.MMap // nil unless mapped
-	mapErr    error     // why the file is not mapped (Open only)
+	osFile    *os.File     // set by Open; used to fstat before handing out mapped bytes
+	mapping   mmap.MMap    // nil unless mapped
+	mapErr    error        // why the file is not mapped (Open only)
+	identity  fileIdentity // the file Open parsed, to notice it changing
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool

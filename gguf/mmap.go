@@ -19,30 +19,21 @@ func Open(path string) (*File, error) { return open(path, mapFile, Options{}) }
 type mapper func(osf *os.File, size int64) (mmap.MMap, error)
 
 func open(path string, mapFn mapper, o Options) (*File, error) {
-	osf, err := os.Open(path)
+	osf, id, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("gguf: %w", err)
+		return nil, err
 	}
-	st, err := osf.Stat()
-	if err != nil {
-		osf.Close()
-		return nil, fmt.Errorf("gguf: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		osf.Close()
-		return nil, fmt.Errorf("gguf: %s: not a regular file", path)
-	}
-	m, mapErr := mapFn(osf, st.Size())
+	m, mapErr := mapFn(osf, id.size)
 	var f *File
 	switch {
 	case m != nil:
 		var c *cursor
-		f, c, err = parseMapped(m, osf, st.Size(), o.BorrowArrays)
+		f, c, err = parseMapped(m, osf, id.size, o.BorrowArrays)
 		if err == nil && len(c.borrowed) > 0 {
 			lendHeader(osf, f.HeaderSize, c.borrowed)
 		}
 	default:
-		f, err = parse(osf, st.Size())
+		f, err = parse(osf, id.size)
 	}
 	if err != nil {
 		if m != nil {
@@ -58,6 +49,7 @@ func open(path string, mapFn mapper, o Options) (*File, error) {
 	f.Path = path
 	f.ra = osf
 	f.osFile = osf
+	f.identity = id
 	f.mapping, f.mapErr = m, mapErr
 	return f, nil
 }
@@ -92,7 +84,8 @@ func (f *File) OSFile() *os.File { return f.osFile }
 // TensorBytes returns t's bytes: a zero-copy, read-only slice of the mapping
 // when the file is mapped, else a fresh buffer read with pread. It fails
 // with an error wrapping ErrTruncated, rather than faulting, when the file
-// has shrunk below the tensor's end. (A file shrinking after this check,
+// has shrunk below the tensor's end, and with one wrapping ErrChanged when
+// the file was rewritten or replaced since Open (CheckUnchanged). (A file shrinking after this check,
 // while the caller reads the slice, still faults: callers that must survive
 // that read under runtime/debug.SetPanicOnFault.) The slice is invalid
 // after Close.
@@ -105,6 +98,9 @@ func (f *File) TensorBytes(t *TensorInfo) ([]byte, error) {
 		if err := f.checkSize(t, end); err != nil {
 			return nil, err
 		}
+		if err := f.CheckUnchanged(); err != nil {
+			return nil, fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+		}
 		return f.mapping[start:end:end], nil
 	}
 	buf := make([]byte, end-start)
@@ -112,6 +108,10 @@ func (f *File) TensorBytes(t *TensorInfo) ([]byte, error) {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("gguf: tensor %q: %w: file ends before byte %d", t.Name, ErrTruncated, end)
 		}
+		return nil, fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	}
+	// Checked after the read, so a change while reading is caught too.
+	if err := f.CheckUnchanged(); err != nil {
 		return nil, fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
 	}
 	return buf, nil
