@@ -15,6 +15,7 @@ import (
 var ioFailures = []error{
 	gguf.ErrUnknownType,   // a type without a layout can never be uploaded
 	gguf.ErrTruncated,     // the file shrank under the mount
+	gguf.ErrChanged,       // the file was rewritten or replaced under the mount
 	gguf.ErrOutOfBounds,   // likewise
 	gguf.ErrClosed,        // the model was closed (unmounting)
 	hip.ErrSourceFault,    // reading the mapping faulted (SIGBUS)

@@ -202,10 +202,16 @@ func (r *Root) status(t *tensorEntry) string {
 	return s.String()
 }
 
-// shardPath names the file holding t's data.
+// shardPath names the file holding t's data; where that path now holds
+// another file (or the file was rewritten), it says so rather than naming
+// a file whose bytes are not the mounted ones.
 func (r *Root) shardPath(t *tensorEntry) string {
 	if s := t.info.Shard; s >= 0 && s < len(r.cfg.Model.Shards) {
-		return r.cfg.Model.Shards[s].Path
+		f := r.cfg.Model.Shards[s]
+		if !f.PathHoldsFile() {
+			return f.Path + " (changed since mounted: no longer the mounted file)"
+		}
+		return f.Path
 	}
 	return ""
 }
