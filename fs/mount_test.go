@@ -47,10 +47,17 @@ func testMountTuned(t *testing.T, opts synth.Options, budget uint64, tune func(*
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		requireFuse(t, err)
 	}
-	f := &fixture{dir: t.TempDir(), path: filepath.Join(t.TempDir(), "model.gguf")}
-	if _, err := synth.GenerateFile(f.path, opts); err != nil {
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	if _, err := synth.GenerateFile(path, opts); err != nil {
 		t.Fatal(err)
 	}
+	return testMountFile(t, path, budget, tune)
+}
+
+// testMountFile mounts the GGUF file at path as testMountTuned does.
+func testMountFile(t *testing.T, path string, budget uint64, tune func(*Root)) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), path: path}
 	var err error
 	if f.file, err = os.ReadFile(f.path); err != nil {
 		t.Fatal(err)

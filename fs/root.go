@@ -71,6 +71,7 @@ var _ = (fusefs.NodeGetattrer)((*Root)(nil))
 // read without locks afterwards.
 type tensorEntry struct {
 	info   *gguf.TensorInfo
+	entry  string // its directory under tensors/: the name, escaped (names.go)
 	shape  string // ggml order, comma separated
 	dtype  string
 	npy    []byte       // .npy header, nil when numpy has no such type
@@ -78,7 +79,7 @@ type tensorEntry struct {
 }
 
 type metaEntry struct {
-	name  string
+	name  string // the file under metadata/: the key, escaped (names.go)
 	value gguf.Value
 }
 
@@ -101,30 +102,40 @@ func New(cfg Config) (*Root, error) {
 	if st, err := os.Stat(cfg.Model.Shards[0].Path); err == nil {
 		r.mtime = st.ModTime()
 	}
-	for _, t := range cfg.Model.Tensors {
-		if !validName(t.Name) {
+	tensorNames := make([]string, len(cfg.Model.Tensors))
+	for i, t := range cfg.Model.Tensors {
+		tensorNames[i] = t.Name
+	}
+	entries, err := entryNames("tensor name", tensorNames, EntryName)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range cfg.Model.Tensors {
+		if entries[i] == "" {
 			r.log.Printf("fs: tensor %d: name %q cannot be a directory entry; not shown", t.Index, t.Name)
 			continue
 		}
-		if _, dup := r.byName[t.Name]; dup {
-			r.log.Printf("fs: tensor %d: duplicate name %q; not shown", t.Index, t.Name)
-			continue
-		}
-		e := &tensorEntry{info: t, shape: joinDims(t.Dims), dtype: t.Type.String()}
+		e := &tensorEntry{info: t, entry: entries[i], shape: joinDims(t.Dims), dtype: t.Type.String()}
 		if t.Shard >= 0 && t.Shard < len(cfg.Model.Shards) {
 			e.npy, _ = npyHeader(t.Type, t.Dims, byteOrder(cfg.Model.Shards[t.Shard]))
 		}
 		r.tensors = append(r.tensors, e)
 		r.byName[t.Name] = e
 	}
-	seen := make(map[string]bool)
+	var keys []string
+	var values []gguf.Value
 	for key, v := range cfg.Model.Metadata.All() {
-		if !validName(key) || seen[key] {
+		keys, values = append(keys, key), append(values, v)
+	}
+	if entries, err = entryNames("metadata key", keys, EntryName); err != nil {
+		return nil, err
+	}
+	for i, key := range keys {
+		if entries[i] == "" {
 			r.log.Printf("fs: metadata key %q cannot be a file name; only in metadata.json", key)
 			continue
 		}
-		seen[key] = true
-		r.meta = append(r.meta, metaEntry{name: key, value: v})
+		r.meta = append(r.meta, metaEntry{name: entries[i], value: values[i]})
 	}
 	return r, nil
 }
@@ -168,7 +179,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	tensors := dir(&r.Inode, "tensors", &plainDir{root: r})
 	for _, t := range r.tensors {
 		x := tensorXattrs{root: r, tensor: t}
-		td := dir(tensors, t.info.Name, &tensorDir{plainDir: plainDir{root: r}, tensorXattrs: x})
+		td := dir(tensors, t.entry, &tensorDir{plainDir: plainDir{root: r}, tensorXattrs: x})
 		t.inodes.data.Store(file(td, "data", &dataFile{tensorXattrs: x}))
 		if t.npy != nil {
 			t.inodes.npy.Store(file(td, "data.npy", &dataFile{tensorXattrs: x, header: t.npy}))

@@ -20,6 +20,7 @@ const (
 	xattrOffset = xattrPrefix + "offset" // absolute offset of the data in its file
 	xattrDevice = xattrPrefix + "device" // "cuda:0", "hip:1", "host"
 	xattrShard  = xattrPrefix + "shard"  // file holding the data (a split model's shard)
+	xattrName   = xattrPrefix + "name"   // the tensor's name in the file (its entry may be escaped: names.go)
 
 	// Control names: write-only, not listed.
 	xattrLoad  = xattrPrefix + "load"  // any of "", "1": make the tensor resident
@@ -27,7 +28,7 @@ const (
 )
 
 // xattrNames is what listxattr returns, in this order.
-var xattrNames = []string{xattrShape, xattrDtype, xattrStatus, xattrNbytes, xattrOffset, xattrDevice, xattrShard}
+var xattrNames = []string{xattrShape, xattrDtype, xattrStatus, xattrNbytes, xattrOffset, xattrDevice, xattrShard, xattrName}
 
 // xattrList is xattrNames in listxattr's wire form (each name NUL-terminated).
 var xattrList = func() []byte {
@@ -73,6 +74,8 @@ func (x *tensorXattrs) value(attr string) (string, bool) {
 		return x.root.cfg.Device, true
 	case xattrShard:
 		return x.root.shardPath(t), true
+	case xattrName:
+		return t.info.Name, true
 	}
 	return "", false
 }

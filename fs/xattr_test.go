@@ -25,6 +25,7 @@ func TestXattrsDescribeTensor(t *testing.T) {
 		xattrOffset: strconv.FormatUint(ti.FileOffset, 10),
 		xattrDevice: "host",
 		xattrShard:  f.path,
+		xattrName:   ti.Name,
 	}
 	for _, path := range []string{f.tensorPath(ti.Name, ""), f.tensorPath(ti.Name, "data")} {
 		for name, value := range want {

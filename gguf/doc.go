@@ -23,10 +23,10 @@
 //   - general.alignment is honoured only as a uint32, non-zero power of
 //     two, under any position among the keys; any other type or value is
 //     an error, not ignored. Default 32.
-//   - Tensor names and metadata keys become file names, so both must be
-//     non-empty valid UTF-8 without '/' or NUL and not "." or ".."; names
-//     are at most 64 bytes, keys at most 65535. Metadata string values
-//     are not checked for UTF-8.
+//   - Tensor names and metadata keys must be non-empty valid UTF-8 without
+//     NUL; names are at most 64 bytes, keys at most 65535. '/', "." and
+//     ".." are allowed, as ggml allows them (the filesystem escapes them).
+//     Metadata string values are not checked for UTF-8.
 //   - A bool must be 0 or 1 (ErrBadValue otherwise).
 //   - n_dims 0 is a one-element scalar; more than 4 is an error, as is a
 //     dimension of 0 or above 2^63-1, or an element count or byte size

@@ -7,9 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// checkName validates a tensor name: it becomes a directory name, so it
-// must be non-empty valid UTF-8 of at most maxNameBytes bytes, without '/'
-// or NUL, and not "." or "..".
+// checkName validates a tensor name as ggml does: non-empty valid UTF-8 of at
+// most maxNameBytes bytes, without NUL. '/', "." and ".." are valid GGUF
+// (ggml and gguf-py accept them): the filesystem escapes them (fs/names.go).
 func checkName(name string) error {
 	switch {
 	case name == "":
@@ -20,8 +20,8 @@ func checkName(name string) error {
 	return checkPathComponent(name, "tensor name")
 }
 
-// checkKey validates a metadata key: it becomes a file name under
-// metadata/, so the same rules apply, with the spec's 65535-byte limit.
+// checkKey validates a metadata key: the same rules, with the spec's
+// 65535-byte limit.
 func checkKey(key string) error {
 	switch {
 	case key == "":
@@ -32,14 +32,12 @@ func checkKey(key string) error {
 	return checkPathComponent(key, "metadata key")
 }
 
+// checkPathComponent rejects what no name may hold: invalid UTF-8 and NUL,
+// which C readers would cut the name at.
 func checkPathComponent(s, what string) error {
 	switch {
-	case s == "." || s == "..":
-		return detail(ErrBadName, "%s %q is not a valid file name", what, s)
 	case !utf8.ValidString(s):
 		return detail(ErrBadName, "%s %q is not valid UTF-8", what, s)
-	case strings.ContainsRune(s, '/'):
-		return detail(ErrBadName, "%s %q contains '/'", what, s)
 	case strings.IndexByte(s, 0) >= 0:
 		return detail(ErrBadName, "%s %q contains NUL", what, s)
 	}
