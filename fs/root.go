@@ -44,6 +44,9 @@ type Config struct {
 	BackendStats func() any
 	// Logger receives errors that have no better place than EIO (nil: log.Default()).
 	Logger *log.Logger
+	// ReadPoolBytes caps the host memory of all open data files' read
+	// windows together (0: DefaultReadPoolBytes of the cache's budget).
+	ReadPoolBytes int64
 }
 
 // Root is the filesystem's root directory.
@@ -59,7 +62,7 @@ type Root struct {
 	byName    map[string]*tensorEntry // immutable after New
 	meta      []metaEntry
 	inval     invalidator
-	windows   *windowPool    // open data files' download-ahead buffers
+	windows   *readPool      // open data files' download-ahead buffers
 	readAhead sync.WaitGroup // their background downloads
 	loadAll   loadAllState   // user.ggufs.load on the root
 }
@@ -94,7 +97,7 @@ func New(cfg Config) (*Root, error) {
 		log:     cfg.Logger,
 		owner:   fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
 		byName:  make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
-		windows: newWindowPool(readWindowBytes),
+		windows: newReadPool(readWindowBytes, readPoolCap(cfg)),
 	}
 	if r.log == nil {
 		r.log = log.Default()

@@ -17,33 +17,6 @@ import (
 // backend 0.72 of bare go-fuse on O_DIRECT reads against 0.85 for 2 or 4 MiB).
 const readWindowBytes = 4 << 20
 
-// windowPool recycles full-size window buffers between open files, so a
-// model read tensor after tensor does not allocate a span per open.
-type windowPool struct {
-	size int
-	p    sync.Pool // of *[]byte with cap == size
-}
-
-func newWindowPool(size int) *windowPool { return &windowPool{size: size} }
-
-// get returns a buffer of n ≤ size bytes; only full-size ones are pooled, so
-// a small tensor gets a buffer of its own size.
-func (wp *windowPool) get(n int) []byte {
-	if n == wp.size {
-		if b, ok := wp.p.Get().(*[]byte); ok {
-			return (*b)[:n]
-		}
-	}
-	return make([]byte, n)
-}
-
-func (wp *windowPool) put(b []byte) {
-	if cap(b) == wp.size {
-		b = b[:cap(b)]
-		wp.p.Put(&b)
-	}
-}
-
 // windowBuf is a window's memory. Replies may point into it after the read
 // that made them returned (windowReply), so it is written again only once
 // none does. Its fields are guarded by the readWindow's mutex.
@@ -86,7 +59,7 @@ type readWindow struct {
 	limit int                             // the largest span
 	fetch func(p []byte, off int64) error // the tensor's bytes [off, off+len(p)) from its device copy
 	valid func() bool                     // false once the device copy is gone
-	pool  *windowPool
+	pool  *readPool
 	ahead bool            // download the next span in the background
 	bg    *sync.WaitGroup // background downloads, awaited at unmount
 
@@ -110,7 +83,7 @@ type windowFill struct {
 // newReadWindow makes the window of an open file of a tensor of size bytes.
 // With bg set, a sequential reader's next span downloads in the
 // background, counted in bg.
-func newReadWindow(size int64, limit int, pool *windowPool, fetch func([]byte, int64) error, valid func() bool, bg *sync.WaitGroup) *readWindow {
+func newReadWindow(size int64, limit int, pool *readPool, fetch func([]byte, int64) error, valid func() bool, bg *sync.WaitGroup) *readWindow {
 	return &readWindow{size: size, limit: limit, pool: pool, fetch: fetch, valid: valid, ahead: bg != nil, bg: bg}
 }
 
@@ -167,6 +140,10 @@ func (w *readWindow) read(p []byte, off int64) (data []byte, ref *windowBuf, err
 	w.dropLocked() // the reader has left it: let the refill reuse its memory
 	f, buf := w.startFillLocked(off, fillEnd, false)
 	w.mu.Unlock()
+	if f == nil {
+		// The read pool is spent: read without a window.
+		return p, nil, w.fetch(p, off)
+	}
 
 	err = w.fetch(buf, off)
 
@@ -228,11 +205,16 @@ func (w *readWindow) promoteLocked() {
 }
 
 // startFillLocked marks a download of [start, end) in flight and returns the
-// memory to download it into; finishFillLocked must follow.
+// memory to download it into; finishFillLocked must follow. It returns nil
+// when the read pool has no memory for it: nothing is then in flight.
 func (w *readWindow) startFillLocked(start, end int64, ahead bool) (*windowFill, []byte) {
+	buf := w.takeSpareLocked(int(end - start))
+	if buf == nil {
+		return nil, nil
+	}
 	f := &windowFill{start: start, end: end, ahead: ahead, done: make(chan struct{})}
 	w.fill = f
-	return f, w.takeSpareLocked(int(end - start))
+	return f, buf
 }
 
 // finishFillLocked ends a download: its bytes join the window, unless it
@@ -271,6 +253,9 @@ func (w *readWindow) prefetchLocked(readEnd int64) {
 		return
 	}
 	f, buf := w.startFillLocked(c.end(), min(w.size, c.end()+int64(w.limit)), true)
+	if f == nil {
+		return // the read pool is spent: no read-ahead
+	}
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
@@ -330,7 +315,8 @@ func (w *readWindow) recycleLocked(b []byte) {
 	}
 }
 
-// takeSpareLocked returns n bytes for a download.
+// takeSpareLocked returns n bytes for a download, nil when the read pool
+// has none to give.
 func (w *readWindow) takeSpareLocked(n int) []byte {
 	if cap(w.spare) >= n {
 		b := w.spare[:n]

@@ -59,7 +59,7 @@ func TestSequentialReadsShareOneDownload(t *testing.T) {
 func TestReadAheadThroughTheMount(t *testing.T) {
 	const limit = 64 << 10
 	f := testMountTuned(t, synth.Options{Preset: "tiny", DType: "f32", Seed: 6}, 0,
-		func(r *Root) { r.windows = newWindowPool(limit) })
+		func(r *Root) { r.windows = unboundedPool(limit) })
 	var ti *gguf.TensorInfo
 	for _, c := range f.model.Tensors {
 		if _, ok := npyKind(c.Type); ok && (ti == nil || c.Size > ti.Size) {

@@ -54,15 +54,18 @@ func (t *fakeTensor) downloads() [][2]int64 {
 	return append([][2]int64(nil), t.calls...)
 }
 
+// unboundedPool is a read pool whose cap is never reached.
+func unboundedPool(size int) *readPool { return newReadPool(size, 1<<62) }
+
 // window is a window without read-ahead, whose downloads happen in the
 // reads and so in a fixed order.
 func (t *fakeTensor) window(limit int) *readWindow {
-	return newReadWindow(int64(len(t.data)), limit, newWindowPool(limit), t.fetch, func() bool { return !t.gone.Load() }, nil)
+	return newReadWindow(int64(len(t.data)), limit, unboundedPool(limit), t.fetch, func() bool { return !t.gone.Load() }, nil)
 }
 
 // windowAhead is a window that reads ahead in the background, counted in bg.
 func (t *fakeTensor) windowAhead(limit int, bg *sync.WaitGroup) *readWindow {
-	return newReadWindow(int64(len(t.data)), limit, newWindowPool(limit), t.fetch, func() bool { return !t.gone.Load() }, bg)
+	return newReadWindow(int64(len(t.data)), limit, unboundedPool(limit), t.fetch, func() bool { return !t.gone.Load() }, bg)
 }
 
 func readAndCheck(t *testing.T, w *readWindow, ft *fakeTensor, off, n int) {
