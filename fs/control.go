@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ggufs/ggufs/cache"
+	"github.com/ggufs/ggufs/mount/ctl"
 )
 
 // load makes t resident (user.ggufs.load).
@@ -27,16 +28,9 @@ func (r *Root) load(ctx context.Context, t *tensorEntry) syscall.Errno {
 type loadAllState struct {
 	mu      sync.Mutex
 	started bool
-	running bool
-	err     string
+	report  ctl.LoadAll // the latest load's, for stats.json
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
-}
-
-// loadAllStatus is the load's report in stats.json.
-type loadAllStatus struct {
-	Running bool   `json:"running"`
-	Error   string `json:"error,omitempty"`
 }
 
 // startLoadAll starts loading every tensor that can be uploaded, in file
@@ -46,42 +40,59 @@ func (r *Root) startLoadAll() {
 	l := &r.loadAll
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.running {
+	if l.report.Running {
 		return
 	}
+	names := r.LoadableTensors()
+	ctx, cancel := context.WithCancel(context.Background())
+	l.started, l.report, l.cancel = true, ctl.LoadAll{Running: true, Skipped: len(r.tensors) - len(names)}, cancel
+	l.done.Add(1)
+	go func() { // ends with the load; stop cancels it
+		defer l.done.Done()
+		defer cancel()
+		err := r.cfg.Cache.LoadAll(ctx, names, l.progress)
+		if err != nil {
+			r.log.Printf("fs: loading every tensor: %v", err)
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.report.Running = false
+		if err != nil {
+			l.report.Error = err.Error()
+		}
+	}()
+}
+
+// progress records the running load's bytes (a cache.LoadAll callback).
+func (l *loadAllState) progress(done, total uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.report.BytesDone = max(l.report.BytesDone, done)
+	l.report.BytesTotal = total
+}
+
+// LoadableTensors names, in file order, the tensors the tree serves that
+// can be uploaded (their type has a known layout): what loading everything
+// loads.
+func (r *Root) LoadableTensors() []string {
 	names := make([]string, 0, len(r.tensors))
 	for _, t := range r.tensors {
 		if t.info.Uploadable() == nil {
 			names = append(names, t.info.Name)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l.started, l.running, l.err, l.cancel = true, true, "", cancel
-	l.done.Add(1)
-	go func() {
-		defer l.done.Done()
-		defer cancel()
-		err := r.cfg.Cache.LoadAll(ctx, names, nil)
-		if err != nil {
-			r.log.Printf("fs: loading every tensor: %v", err)
-		}
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.running = false
-		if err != nil {
-			l.err = err.Error()
-		}
-	}()
+	return names
 }
 
-// status is the load's state for stats.json; nil when none was started.
-func (l *loadAllState) status() *loadAllStatus {
+// status is the load's report for stats.json; nil when none was started.
+func (l *loadAllState) status() *ctl.LoadAll {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.started {
 		return nil
 	}
-	return &loadAllStatus{Running: l.running, Error: l.err}
+	r := l.report
+	return &r
 }
 
 // stop cancels a running load and waits for it to end.
@@ -169,29 +180,17 @@ func (r *Root) writeMetadataJSON(w io.Writer) error {
 	return err
 }
 
-// stats is stats.json's content.
-type stats struct {
-	Model   string `json:"model"` // the file mounted (a split model's first shard)
-	Device  string `json:"device"`
-	Tensors int    `json:"tensors"`
-	// UploadGBps is the cache's upload rate so far: bytes over the time
-	// spent in uploads.
-	UploadGBps float64 `json:"upload_gb_per_s"`
-	Cache      any     `json:"cache"`
-	Backend    any     `json:"backend,omitempty"`
-	// LoadAll reports the load user.ggufs.load on the root started.
-	LoadAll *loadAllStatus `json:"load_all,omitempty"`
-}
-
 func (r *Root) statsJSON() []byte {
 	cs := r.cfg.Cache.Stats()
-	s := stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
+	s := ctl.Stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
 		LoadAll: r.loadAll.status()}
 	if cs.UploadSeconds > 0 {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
 	}
 	if r.cfg.BackendStats != nil {
-		s.Backend = r.cfg.BackendStats()
+		if b, ok := r.cfg.BackendStats().(ctl.BackendStats); ok {
+			s.Backend = &b
+		}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

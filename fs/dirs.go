@@ -61,7 +61,8 @@ func (dirOps) Setattr(context.Context, fusefs.FileHandle, *fuse.SetAttrIn, *fuse
 type plainDir struct {
 	fusefs.Inode
 	dirOps
-	root *Root
+	noXattrs // a tensorDir's own attributes take precedence
+	root     *Root
 }
 
 var _ = (fusefs.NodeGetattrer)((*plainDir)(nil))

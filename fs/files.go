@@ -51,6 +51,7 @@ func constText(s string) func(io.Writer) error {
 type textFile struct {
 	fusefs.Inode
 	fileOps
+	noXattrs
 	root *Root
 	name string
 	// render writes the content; called at most once.
@@ -110,6 +111,7 @@ func (f *textFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, 
 type liveFile struct {
 	fusefs.Inode
 	fileOps
+	noXattrs
 	root   *Root
 	render func() []byte
 }

@@ -3,37 +3,33 @@ package fs
 import (
 	"context"
 	"strconv"
-	"strings"
 	"syscall"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ggufs/ggufs/mount/ctl"
 )
 
-// The extended attributes of a tensor directory and its data files.
+// The extended attributes, as the control protocol (mount/ctl) names them.
 const (
-	xattrPrefix = "user.ggufs."
-	xattrShape  = xattrPrefix + "shape"  // ggml order, ne0 first, comma separated
-	xattrDtype  = xattrPrefix + "dtype"  // ggml type name, "q4_K"
-	xattrStatus = xattrPrefix + "status" // unloaded, loading, resident, evicted, error: <reason>
-	xattrNbytes = xattrPrefix + "nbytes" // data size in bytes
-	xattrOffset = xattrPrefix + "offset" // absolute offset of the data in its file
-	xattrDevice = xattrPrefix + "device" // "cuda:0", "hip:1", "host"
-	xattrShard  = xattrPrefix + "shard"  // file holding the data (a split model's shard)
-	xattrName   = xattrPrefix + "name"   // the tensor's name in the file (its entry may be escaped: names.go)
-
-	// Control names: write-only, not listed.
-	xattrLoad  = xattrPrefix + "load"  // any of "", "1": make the tensor resident
-	xattrEvict = xattrPrefix + "evict" // any of "", "1": drop it from the device
+	xattrPrefix = ctl.XattrPrefix
+	xattrShape  = ctl.XattrShape
+	xattrDtype  = ctl.XattrDtype
+	xattrStatus = ctl.XattrStatus
+	xattrNbytes = ctl.XattrNbytes
+	xattrOffset = ctl.XattrOffset
+	xattrDevice = ctl.XattrDevice
+	xattrShard  = ctl.XattrShard
+	xattrName   = ctl.XattrName
+	xattrLoad   = ctl.XattrLoad
+	xattrEvict  = ctl.XattrEvict
 )
 
-// xattrNames is what listxattr returns, in this order.
-var xattrNames = []string{xattrShape, xattrDtype, xattrStatus, xattrNbytes, xattrOffset, xattrDevice, xattrShard, xattrName}
-
-// xattrList is xattrNames in listxattr's wire form (each name NUL-terminated).
+// xattrList is ctl.Listed in listxattr's wire form (each name NUL-terminated).
 var xattrList = func() []byte {
 	var b []byte
-	for _, n := range xattrNames {
+	for _, n := range ctl.Listed {
 		b = append(append(b, n...), 0)
 	}
 	return b
@@ -105,7 +101,7 @@ func (x *tensorXattrs) Setxattr(ctx context.Context, attr string, data []byte, f
 	if !x.root.mayControl(ctx) {
 		return syscall.EPERM
 	}
-	if !isTrue(data) {
+	if !ctl.Accepts(data) {
 		return syscall.EINVAL
 	}
 	if attr == xattrLoad {
@@ -119,13 +115,6 @@ func (x *tensorXattrs) Removexattr(ctx context.Context, attr string) syscall.Err
 		return syscall.EPERM
 	}
 	return syscall.ENODATA
-}
-
-// isTrue accepts the values a control attribute may carry: nothing, or "1"
-// (setfattr -n NAME sends an empty value; -v 1 sends "1").
-func isTrue(v []byte) bool {
-	s := strings.TrimSuffix(string(v), "\n")
-	return s == "" || s == "1"
 }
 
 // mayControl reports whether the caller may run control commands: the
@@ -153,7 +142,7 @@ func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 	if !r.mayControl(ctx) {
 		return syscall.EPERM
 	}
-	if !isTrue(data) {
+	if !ctl.Accepts(data) {
 		return syscall.EINVAL
 	}
 	r.startLoadAll()
@@ -168,3 +157,20 @@ func (r *Root) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 func (r *Root) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
 	return 0, 0
 }
+
+// noXattrs gives a node that is neither the root nor a tensor no
+// attributes: reading one is ENODATA, setting or removing one (a control
+// command sent to the wrong node, say) ENOTSUP, as on a filesystem that
+// stores no extended attributes.
+type noXattrs struct{}
+
+var (
+	_ = (fusefs.NodeSetxattrer)((*noXattrs)(nil))
+	_ = (fusefs.NodeRemovexattrer)((*noXattrs)(nil))
+)
+
+func (noXattrs) Setxattr(context.Context, string, []byte, uint32) syscall.Errno {
+	return syscall.ENOTSUP
+}
+
+func (noXattrs) Removexattr(context.Context, string) syscall.Errno { return syscall.ENOTSUP }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ggufs/ggufs/mount/ctl"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -133,7 +134,7 @@ func TestXattrLoadOnRootLoadsEverything(t *testing.T) {
 		t.Fatalf("load on the root: %v", err)
 	}
 	// The load runs in the background; stats.json says when it is done.
-	var st stats
+	var st ctl.Stats
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		b, err := os.ReadFile(filepath.Join(f.dir, "stats.json"))
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package mount
 
 import (
 	"bufio"
@@ -15,11 +15,11 @@ import (
 // fuseDevice is the kernel's FUSE device.
 const fuseDevice = "/dev/fuse"
 
-// fsType is how ggufs mounts appear in /proc/self/mountinfo.
-const fsType = "fuse.ggufs"
+// FsType is how ggufs mounts appear in /proc/self/mountinfo.
+const FsType = "fuse.ggufs"
 
-// mountEntry is one line of /proc/self/mountinfo.
-type mountEntry struct {
+// Entry is one line of /proc/self/mountinfo.
+type Entry struct {
 	Point  string // where it is mounted
 	FsType string // "fuse.ggufs", "ext4"
 	Source string
@@ -28,15 +28,15 @@ type mountEntry struct {
 // mountinfoFile is the table of this process's mount namespace.
 const mountinfoFile = "/proc/self/mountinfo"
 
-// findMount returns the mount whose mount point is dir (absolute, clean).
+// Find returns the mount whose mount point is dir (absolute, clean).
 // The last entry wins: it is the one on top.
-func findMount(dir string) (mountEntry, bool, error) {
+func Find(dir string) (Entry, bool, error) {
 	f, err := os.Open(mountinfoFile)
 	if err != nil {
-		return mountEntry{}, false, err
+		return Entry{}, false, err
 	}
 	defer f.Close()
-	var found mountEntry
+	var found Entry
 	ok := false
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -49,16 +49,16 @@ func findMount(dir string) (mountEntry, bool, error) {
 }
 
 // parseMountinfo reads "id parent maj:min root point options [tags] - type source super".
-func parseMountinfo(line string) (mountEntry, bool) {
+func parseMountinfo(line string) (Entry, bool) {
 	before, after, ok := strings.Cut(line, " - ")
 	if !ok {
-		return mountEntry{}, false
+		return Entry{}, false
 	}
 	fields, tail := strings.Fields(before), strings.Fields(after)
 	if len(fields) < 5 || len(tail) < 2 {
-		return mountEntry{}, false
+		return Entry{}, false
 	}
-	return mountEntry{Point: unescapeMountinfo(fields[4]), FsType: tail[0], Source: unescapeMountinfo(tail[1])}, true
+	return Entry{Point: unescapeMountinfo(fields[4]), FsType: tail[0], Source: unescapeMountinfo(tail[1])}, true
 }
 
 // unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
@@ -82,17 +82,19 @@ func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // Why a directory cannot be mounted on; test with errors.Is.
 var (
-	// errStaleMount: a FUSE mount whose server has gone (ENOTCONN).
-	errStaleMount = errors.New("stale mount")
-	// errBusyMount: something is mounted there already.
-	errBusyMount = errors.New("busy")
-	errNoDir     = errors.New("does not exist")
-	errNotDir    = errors.New("not a directory")
+	// ErrStaleMount: a FUSE mount whose server has gone (ENOTCONN).
+	ErrStaleMount = errors.New("stale mount")
+	// ErrBusyMount: something is mounted there already.
+	ErrBusyMount = errors.New("busy")
+	// ErrNoDir: the mountpoint does not exist.
+	ErrNoDir = errors.New("does not exist")
+	// ErrNotDir: the mountpoint is not a directory.
+	ErrNotDir = errors.New("not a directory")
 )
 
-// checkMountpoint returns dir as an absolute path if a filesystem can be
+// CheckMountpoint returns dir as an absolute path if a filesystem can be
 // mounted there, or an error that says what to do instead.
-func checkMountpoint(dir string) (string, error) {
+func CheckMountpoint(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -107,29 +109,29 @@ func checkMountpoint(dir string) (string, error) {
 	}
 	switch {
 	case errors.Is(err, syscall.ENOTCONN):
-		return "", fmt.Errorf("%s: %w: run ggufs unmount %s (its server is gone)", abs, errStaleMount, dir)
+		return "", fmt.Errorf("%s: %w: run ggufs unmount %s (its server is gone)", abs, ErrStaleMount, dir)
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("mountpoint %s %w (create it with mkdir)", abs, errNoDir)
+		return "", fmt.Errorf("mountpoint %s %w (create it with mkdir)", abs, ErrNoDir)
 	case err != nil:
 		return "", fmt.Errorf("mountpoint: %w", err)
 	case !st.IsDir():
-		return "", fmt.Errorf("mountpoint %s: %w", abs, errNotDir)
+		return "", fmt.Errorf("mountpoint %s: %w", abs, ErrNotDir)
 	}
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	m, mounted, err := findMount(abs)
+	m, mounted, err := Find(abs)
 	if err != nil {
 		return "", fmt.Errorf("reading the mount table: %w", err)
 	}
 	if mounted {
-		return "", fmt.Errorf("mountpoint %s is %w: %s (%s) is mounted there; unmount it first", abs, errBusyMount, m.Source, m.FsType)
+		return "", fmt.Errorf("mountpoint %s is %w: %s (%s) is mounted there; unmount it first", abs, ErrBusyMount, m.Source, m.FsType)
 	}
 	return abs, nil
 }
 
-// checkFuseDevice fails when the kernel offers no FUSE device.
-func checkFuseDevice() error {
+// CheckFuseDevice fails when the kernel offers no FUSE device.
+func CheckFuseDevice() error {
 	if _, err := os.Stat(fuseDevice); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s is missing: FUSE is not available here (load the fuse module; in a container, add --device /dev/fuse)", fuseDevice)

@@ -1,4 +1,4 @@
-package main
+package mount
 
 import (
 	"errors"
@@ -25,20 +25,20 @@ func TestParseMountinfo(t *testing.T) {
 
 func TestCheckMountpoint(t *testing.T) {
 	dir := t.TempDir()
-	if got, err := checkMountpoint(dir); err != nil || got != dir {
-		t.Errorf("checkMountpoint(%s) = %q, %v", dir, got, err)
+	if got, err := CheckMountpoint(dir); err != nil || got != dir {
+		t.Errorf("CheckMountpoint(%s) = %q, %v", dir, got, err)
 	}
 	file := filepath.Join(dir, "f")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]error{
-		file:                       errNotDir,
-		filepath.Join(dir, "none"): errNoDir,
-		"/proc":                    errBusyMount,
+		file:                       ErrNotDir,
+		filepath.Join(dir, "none"): ErrNoDir,
+		"/proc":                    ErrBusyMount,
 	} {
-		if _, err := checkMountpoint(path); !errors.Is(err, want) {
-			t.Errorf("checkMountpoint(%s) = %v, want %v", path, err, want)
+		if _, err := CheckMountpoint(path); !errors.Is(err, want) {
+			t.Errorf("CheckMountpoint(%s) = %v, want %v", path, err, want)
 		}
 	}
 }

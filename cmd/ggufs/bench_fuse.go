@@ -13,13 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
-	"github.com/ggufs/ggufs/cache"
-	ggufsfs "github.com/ggufs/ggufs/fs"
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/mount"
 )
 
 // fuseBenchLatencyBytes is the tensor whose first-read latency is measured.
@@ -80,7 +80,7 @@ func runBenchFuse(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFuseDevice(); err != nil {
+	if err := mount.CheckFuseDevice(); err != nil {
 		return err
 	}
 	work, err := os.MkdirTemp(c.String("dir"), "ggufs-bench-fuse")
@@ -139,11 +139,11 @@ func benchFuse(w io.Writer, work string, size uint64, opts hip.Options, stop *at
 	if err != nil {
 		return err
 	}
-	defer mnt.close()
+	defer mnt.Close()
 
 	rows, err := benchReads(stop, []fuseBenchTarget{
 		{label: "bare go-fuse", path: filepath.Join(bareDir, "data")},
-		{label: "ggufs data", path: filepath.Join(mnt.dir, "tensors", "bench.data", "data"), compare: "bare go-fuse"},
+		{label: "ggufs data", path: filepath.Join(mnt.Dir, "tensors", "bench.data", "data"), compare: "bare go-fuse"},
 	})
 	if err != nil {
 		return err
@@ -154,12 +154,12 @@ func benchFuse(w io.Writer, work string, size uint64, opts hip.Options, stop *at
 	}
 	rows = append(rows, direct)
 	printFuseBenchRows(w, rows)
-	latency, err := firstReadLatency(filepath.Join(mnt.dir, "tensors", "bench.100mb", "data"))
+	latency, err := firstReadLatency(filepath.Join(mnt.Dir, "tensors", "bench.100mb", "data"))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "first read of a 100 MB tensor on %s: %.1f ms to the first 1 MiB (the whole tensor uploads), %.2f GB/s\n",
-		mnt.device, latency.Seconds()*1e3, fuseBenchLatencyBytes/latency.Seconds()/1e9)
+		mnt.Device, latency.Seconds()*1e3, fuseBenchLatencyBytes/latency.Seconds()/1e9)
 
 	fmt.Fprintf(w, "mount time, median of 5: in this process (open, parse header, build tree, mount) and\n")
 	fmt.Fprintf(w, "the whole command (ggufs mount --backend host, from exec to its line):\n")
@@ -310,7 +310,7 @@ func benchReads(stop *atomic.Bool, targets []fuseBenchTarget) ([]fuseBenchRow, e
 }
 
 // mountBareData mounts a bare server of size bytes of random data as dir/data.
-func mountBareData(dir string, size uint64) (fuseServer, error) {
+func mountBareData(dir string, size uint64) (*fuse.Server, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -358,58 +358,12 @@ func benchGGUFFile(path string) (fuseBenchRow, error) {
 	return fuseBenchRow{name: "GGUF file read directly (page cache)", seconds: d.Seconds(), bytes: t.Size, baseline: "bare go-fuse, re-read (page cache)"}, err
 }
 
-// benchMount is the bench model mounted by ggufs in this process.
-type benchMount struct {
-	dir    string
-	device string
-	close  func()
-}
-
 // mountBenchModel mounts modelPath on dir as ggufs mount does.
-func mountBenchModel(dir, modelPath string, opts hip.Options) (_ *benchMount, err error) {
-	var closers []func()
-	mnt := &benchMount{dir: dir, close: func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}}
-	defer func() {
-		if err != nil {
-			mnt.close()
-		}
-	}()
+func mountBenchModel(dir, modelPath string, opts hip.Options) (*mount.Mount, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
-	m, err := gguf.OpenModel(modelPath)
-	if err != nil {
-		return nil, err
-	}
-	closers = append(closers, func() { m.Close() })
-	dev, _, err := hip.Open(opts)
-	if err != nil {
-		return nil, err
-	}
-	closers = append(closers, func() { dev.Close() })
-	mnt.device = dev.String()
-	var root *ggufsfs.Root
-	c, err := cache.New(dev, cache.TensorsFromModel(m), cache.Options{OnEvict: func(n string) { root.OnEvict(n) }})
-	if err != nil {
-		return nil, err
-	}
-	closers = append(closers, func() { c.Close() })
-	if root, err = ggufsfs.New(ggufsfs.Config{Model: m, Cache: c, Device: dev.String()}); err != nil {
-		return nil, err
-	}
-	server, err := ggufsfs.Mount(dir, root, ggufsfs.MountOptions{})
-	if err != nil {
-		return nil, err
-	}
-	closers = append(closers, func() {
-		server.Unmount()
-		root.Wait()
-	})
-	return mnt, nil
+	return mount.Open(modelPath, dir, mount.Options{Backend: opts, Log: io.Discard})
 }
 
 // firstReadLatency is the time from opening a tensor that is not resident

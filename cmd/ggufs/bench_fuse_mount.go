@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,10 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ggufs/ggufs/cache"
-	ggufsfs "github.com/ggufs/ggufs/fs"
-	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/mount"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -67,28 +66,12 @@ func median(ds []time.Duration) time.Duration {
 // mountInProcess times what mount does before it serves, then unmounts.
 func mountInProcess(path, dir string) (time.Duration, error) {
 	start := time.Now()
-	m, err := gguf.OpenModel(path)
-	if err != nil {
-		return 0, err
-	}
-	defer m.Close()
-	dev := hip.NewHost(hip.HostOptions{})
-	defer dev.Close()
-	c, err := cache.New(dev, cache.TensorsFromModel(m), cache.Options{})
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	root, err := ggufsfs.New(ggufsfs.Config{Model: m, Cache: c, Device: dev.String()})
-	if err != nil {
-		return 0, err
-	}
-	server, err := ggufsfs.Mount(dir, root, ggufsfs.MountOptions{})
+	m, err := mount.Open(path, dir, mount.Options{Backend: hip.Options{Backend: hip.BackendHost}, Log: io.Discard})
 	if err != nil {
 		return 0, err
 	}
 	d := time.Since(start)
-	return d, server.Unmount()
+	return d, m.Close()
 }
 
 // mountCommandTime runs this binary's mount command until it prints its

@@ -187,7 +187,7 @@ func benchLoadArgs(c *cli.Context) (*loadBench, hip.Options, error) {
 	if err != nil {
 		return nil, hipOpts, usageError{err.Error()}
 	}
-	b.opts = cache.Options{Budget: size.bytes, BudgetFraction: size.fraction, LoadGroupsInFlight: c.Int("groups")}
+	b.opts = cache.Options{Budget: size.Bytes, BudgetFraction: size.Fraction, LoadGroupsInFlight: c.Int("groups")}
 	for flag, dst := range map[string]*uint64{"arena-size": &b.opts.ArenaSize, "group-size": &b.opts.LoadGroupBytes} {
 		if s := c.String(flag); s != "" {
 			n, err := parseBytes(s)

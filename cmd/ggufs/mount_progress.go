@@ -52,10 +52,44 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// Update records that done bytes of the total are uploaded.
+// Update records that done bytes of the total are uploaded. Progress never
+// goes backwards: a smaller done than before is ignored.
 func (p *uploadProgress) Update(done uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.update(done)
+}
+
+// Progress records done bytes of total, which may be learnt only as the
+// work starts (a cache.Load progress callback).
+func (p *uploadProgress) Progress(done, total uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if total != p.total && !p.finished {
+		p.total = total
+		if p.bar != nil {
+			p.bar.ChangeMax64(int64(total))
+		}
+	}
+	p.update(done)
+}
+
+// Add records n more bytes uploaded.
+func (p *uploadProgress) Add(n uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.update(p.done + n)
+}
+
+// Done is the bytes recorded so far.
+func (p *uploadProgress) Done() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
+// update needs p.mu held.
+func (p *uploadProgress) update(done uint64) {
 	if p.finished || done < p.done {
 		return
 	}
@@ -68,14 +102,6 @@ func (p *uploadProgress) Update(done uint64) {
 		p.lastLine = now
 		p.line("")
 	}
-}
-
-// Add records n more bytes uploaded.
-func (p *uploadProgress) Add(n uint64) {
-	p.mu.Lock()
-	done := p.done + n
-	p.mu.Unlock()
-	p.Update(done)
 }
 
 // Finish writes the last state: the bar completed or a final line.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/ggufs/ggufs/mount"
 )
 
 // byteUnits are the suffixes parseBytes accepts (case-insensitive): binary
@@ -36,27 +38,21 @@ func parseBytes(s string) (uint64, error) {
 	return uint64(x * scale), nil
 }
 
-// cacheSize is --cache-size: bytes, or a share of the device's free memory.
-type cacheSize struct {
-	bytes    uint64
-	fraction float64
-}
-
-// parseCacheSize reads "8GiB" or "80%".
-func parseCacheSize(s string) (cacheSize, error) {
+// parseCacheSize reads --cache-size: "8GiB", or "80%" of the device's free memory.
+func parseCacheSize(s string) (mount.CacheSize, error) {
 	if p, ok := strings.CutSuffix(strings.TrimSpace(s), "%"); ok {
 		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || !(x > 0 && x <= 100) {
-			return cacheSize{}, fmt.Errorf("--cache-size %q: a percentage must be in (0, 100]", s)
+			return mount.CacheSize{}, fmt.Errorf("--cache-size %q: a percentage must be in (0, 100]", s)
 		}
-		return cacheSize{fraction: x / 100}, nil
+		return mount.CacheSize{Fraction: x / 100}, nil
 	}
 	n, err := parseBytes(s)
 	if err != nil {
-		return cacheSize{}, fmt.Errorf("--cache-size: %w", err)
+		return mount.CacheSize{}, fmt.Errorf("--cache-size: %w", err)
 	}
 	if n == 0 {
-		return cacheSize{}, fmt.Errorf("--cache-size %q: must be more than 0", s)
+		return mount.CacheSize{}, fmt.Errorf("--cache-size %q: must be more than 0", s)
 	}
-	return cacheSize{bytes: n}, nil
+	return mount.CacheSize{Bytes: n}, nil
 }

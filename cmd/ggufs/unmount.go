@@ -7,6 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/ggufs/ggufs/mount"
 )
 
 func unmountCommand() *cli.Command {
@@ -39,16 +41,16 @@ func runUnmount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, ok, err := findMount(dir)
+	m, ok, err := mount.Find(dir)
 	switch {
 	case err != nil:
 		return fmt.Errorf("reading the mount table: %w", err)
 	case !ok:
 		return fmt.Errorf("%s is not a mount point", dir)
-	case m.FsType != fsType:
-		return fmt.Errorf("%s is a %s mount, not ggufs (%s): use umount", dir, m.FsType, fsType)
+	case m.FsType != mount.FsType:
+		return fmt.Errorf("%s is a %s mount, not ggufs (%s): use umount", dir, m.FsType, mount.FsType)
 	}
-	if err := unmountDir(dir, c.Bool("lazy")); err != nil {
+	if err := mount.UnmountDir(dir, c.Bool("lazy")); err != nil {
 		if errors.Is(err, unix.EBUSY) {
 			return fmt.Errorf("%s is busy: a process has files open or its working directory there (close them, or use --lazy)", dir)
 		}

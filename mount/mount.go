@@ -1,0 +1,232 @@
+// Package mount assembles a ggufs mount: it checks the mountpoint, opens the
+// model, the device backend and the cache, wires the cache's evictions to
+// the kernel's page cache, builds the tree, mounts it, and releases all of it
+// in reverse order. The command line, the benchmarks and the end-to-end
+// tests all mount through it.
+package mount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ggufs/ggufs/cache"
+	"github.com/ggufs/ggufs/fs"
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/hip"
+)
+
+// CacheSize is how much device memory the tensors may take: Bytes, or else
+// a Fraction of the device's free memory (both zero: the cache's default).
+type CacheSize struct {
+	Bytes    uint64
+	Fraction float64
+}
+
+// Options are a mount's choices.
+type Options struct {
+	// Backend selects the GPU runtime when OpenDevice is nil.
+	Backend   hip.Options
+	CacheSize CacheSize
+	// OpenDevice opens the device the cache uploads to (nil: OpenBackend
+	// with Backend). It is the one step that may take seconds (a GPU
+	// runtime's start), so it is kept apart from the rest.
+	OpenDevice DeviceOpener
+	// AllowOther lets users other than the mounting one read the tree.
+	AllowOther bool
+	// Debug logs every FUSE request and every GPU runtime tried.
+	Debug bool
+	// Log receives diagnostics: skipped runtimes, errors the tree maps to
+	// EIO (nil: os.Stderr).
+	Log io.Writer
+}
+
+// Mount is a live mount and everything it holds.
+type Mount struct {
+	File   string // the model, absolute (a split model's first shard)
+	Dir    string // the mountpoint, absolute
+	Model  *gguf.Model
+	Device hip.Backend
+	Cache  *cache.Cache
+	Root   *fs.Root
+
+	log    io.Writer
+	server *fuse.Server
+	served chan struct{} // closed when the kernel has ended the mount
+	total  uint64        // bytes of tensor data
+	closed bool
+}
+
+// Open mounts model on mountpoint and returns once the kernel serves it.
+// On failure everything opened so far is released.
+func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+	if err := CheckFuseDevice(); err != nil {
+		return nil, err
+	}
+	dir, err := CheckMountpoint(mountpoint)
+	if err != nil {
+		return nil, err
+	}
+	// Absolute, so that stats.json and user.ggufs.shard name the file for
+	// readers in any directory.
+	if abs, err := filepath.Abs(model); err == nil {
+		model = abs
+	}
+	m := &Mount{File: model, Dir: dir, log: o.Log}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, m.Close())
+		}
+	}()
+	if m.Model, err = gguf.OpenModel(model); err != nil {
+		return nil, err
+	}
+	for _, t := range m.Model.Tensors {
+		m.total += t.Size
+	}
+	open := o.OpenDevice
+	if open == nil {
+		open = OpenBackend(o.Backend, o.CacheSize, o.Log, o.Debug)
+	}
+	if m.Device, err = open(m.total); err != nil {
+		return nil, err
+	}
+	if err := m.build(o); err != nil {
+		return nil, err
+	}
+	server, err := fs.Mount(dir, m.Root, fs.MountOptions{AllowOther: o.AllowOther, Debug: o.Debug, Logger: m.logger()})
+	if err != nil {
+		return nil, fmt.Errorf("mounting on %s: %w", dir, err)
+	}
+	m.server, m.served = server, make(chan struct{})
+	go func() { // ends when the kernel ends the mount; Close waits for it
+		server.Wait()
+		close(m.served)
+	}()
+	return m, nil
+}
+
+// build makes the cache and the tree, every eviction dropping the kernel's
+// cached pages of the tensor so that no read is served stale bytes' pages
+// after the device copy is gone.
+func (m *Mount) build(o Options) error {
+	var root *fs.Root // the eviction callback needs the root, the root the cache
+	var err error
+	m.Cache, err = cache.New(m.Device, cache.TensorsFromModel(m.Model), cache.Options{
+		Budget:         o.CacheSize.Bytes,
+		BudgetFraction: o.CacheSize.Fraction,
+		OnEvict:        func(name string) { root.OnEvict(name) },
+	})
+	if err != nil {
+		return err
+	}
+	dev := m.Device
+	root, err = fs.New(fs.Config{
+		Model:        m.Model,
+		Cache:        m.Cache,
+		Device:       dev.String(),
+		BackendStats: func() any { return dev.Stats() },
+		Logger:       m.logger(),
+	})
+	if err != nil {
+		return err
+	}
+	m.Root = root
+	return nil
+}
+
+func (m *Mount) logger() *log.Logger { return log.New(m.log, "ggufs: ", log.LstdFlags) }
+
+// Summary is the one line that says what is mounted where.
+func (m *Mount) Summary() string {
+	shards := ""
+	if n := len(m.Model.Shards); n > 1 {
+		shards = fmt.Sprintf(" (%d shards)", n)
+	}
+	return fmt.Sprintf("mounted %s%s on %s: %d tensors, %s, device %s, cache %s",
+		m.File, shards, m.Dir, len(m.Model.Tensors), BytesText(m.total), m.Device, BytesText(m.Cache.Budget()))
+}
+
+// Prefetch uploads every tensor the tree serves that can be uploaded,
+// reporting bytes landed so far to progress (nil: none).
+func (m *Mount) Prefetch(ctx context.Context, progress func(done, total uint64)) error {
+	return m.Cache.LoadAll(ctx, m.Root.LoadableTensors(), progress)
+}
+
+// Wait blocks until the kernel has ended the mount (ggufs unmount, umount,
+// or Unmount).
+func (m *Mount) Wait() { <-m.served }
+
+// Serve waits until the mount ends from outside or ctx is done, when it
+// unmounts; then it releases everything and returns every error met.
+func (m *Mount) Serve(ctx context.Context) error {
+	var err error
+	select {
+	case <-m.served:
+	case <-ctx.Done():
+		err = m.Unmount()
+	}
+	return errors.Join(err, m.Close())
+}
+
+// Close unmounts if still mounted, waits for the tree's background work, and
+// releases cache, device and model in reverse order of acquisition. It
+// returns every error met, the cache's report of a broken invariant
+// included. Later calls return nil.
+func (m *Mount) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	var errs []error
+	if m.server != nil {
+		select {
+		case <-m.served:
+		default:
+			errs = append(errs, m.Unmount())
+		}
+		<-m.served
+	}
+	if m.Root != nil {
+		m.Root.Wait()
+	}
+	if m.Cache != nil {
+		if err := m.Cache.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the cache: %w", err))
+		}
+	}
+	if m.Device != nil {
+		if err := m.Device.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing device %s: %w", m.Device, err))
+		}
+	}
+	if m.Model != nil {
+		if err := m.Model.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing %s: %w", m.File, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// BytesText writes n in binary units: "512 B", "1.50 KiB", "3.25 GiB".
+func BytesText(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
