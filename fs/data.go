@@ -73,13 +73,18 @@ func (f *dataFile) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 }
 
 // fetch downloads the tensor's bytes [off, off+len(p)) from its device copy,
-// uploading it first if needed; the range lies within the tensor.
+// uploading it first if needed (waiting a bounded time for device memory:
+// readretry.go); the range lies within the tensor.
 func (f *dataFile) fetch(p []byte, off int64) error {
 	// No request's context: the upload is shared by every reader of the
 	// tensor, and an interrupted reader (Go programs are interrupted by
 	// SIGURG all the time) must not cancel it for the others.
-	_, err := f.root.cfg.Cache.ReadAt(context.Background(), f.tensor.info.Name, p, off)
-	return err
+	c := f.root.cfg.Cache
+	name := f.tensor.info.Name
+	return retryNoSpace(func() error {
+		_, err := c.ReadAt(context.Background(), name, p, off)
+		return err
+	}, f.tensor.info.Size > c.Budget(), f.root.memoryWait)
 }
 
 func (f *dataFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

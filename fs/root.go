@@ -65,6 +65,9 @@ type Root struct {
 	windows   *readPool      // open data files' download-ahead buffers
 	readAhead sync.WaitGroup // their background downloads
 	loadAll   loadAllState   // user.ggufs.load on the root
+	// memoryWait is how a read waits for device memory (readretry.go):
+	// time.Sleep, except in tests.
+	memoryWait func(time.Duration)
 }
 
 var _ = (fusefs.NodeOnAdder)((*Root)(nil))
@@ -99,6 +102,7 @@ func New(cfg Config) (*Root, error) {
 		byName:  make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
 		windows: newReadPool(readWindowBytes, readPoolCap(cfg)),
 	}
+	r.memoryWait = time.Sleep
 	if r.log == nil {
 		r.log = log.Default()
 	}
