@@ -55,6 +55,7 @@ func TestToErrno(t *testing.T) {
 		{cache.ErrNotFound, syscall.ENOENT},
 		{fmt.Errorf("x: %w", cache.ErrPinned), syscall.EBUSY},
 		{context.Canceled, syscall.EINTR},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), syscall.EINTR},
 		{fmt.Errorf("upload: %w", hip.ErrSourceFault), syscall.EIO},
 		{fmt.Errorf("x: %w", gguf.ErrTruncated), syscall.EIO},
 		{&hip.RuntimeError{Call: "cudaMemcpy", Code: 700}, syscall.EIO},

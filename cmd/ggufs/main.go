@@ -35,6 +35,8 @@ func newApp() *cli.App {
 			mountCommand(),
 			unmountCommand(),
 			loadCommand(),
+			statusCommand(),
+			evictCommand(),
 			inspectCommand(),
 			genCommand(),
 			devicesCommand(),
