@@ -17,10 +17,10 @@ func (g *GPU) Download(dst []byte, src DevicePtr) error {
 		return nil
 	}
 	if err := g.checkRange(src, uint64(len(dst))); err != nil {
-		return fmt.Errorf("hip: %s download: %w", g, err)
+		return fmt.Errorf("%s: download: %w", g, err)
 	}
 	if err := g.download(dst, src); err != nil {
-		return fmt.Errorf("hip: %s download of %d bytes from %#x: %w", g, len(dst), uintptr(src), err)
+		return fmt.Errorf("%s: download of %d bytes from %#x: %w", g, len(dst), uintptr(src), err)
 	}
 	g.stats.download(uint64(len(dst)))
 	return nil

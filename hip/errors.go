@@ -45,21 +45,43 @@ const (
 
 // RuntimeError is a non-success return code of a runtime call.
 type RuntimeError struct {
+	Backend string // "hip" or "cuda"
 	Call    string // "hipMalloc"
 	Code    int    // the runtime's numeric code
 	Name    string // "hipErrorOutOfMemory"
 	Message string // the runtime's own description
 }
 
+// codeSentences say in words what the codes users meet mean; other codes
+// get the runtime's own description.
+var codeSentences = map[int]string{
+	codeInvalidValue:    "the runtime rejected an argument",
+	codeOutOfMemory:     "the device is out of memory",
+	codeInsufficientDrv: "the installed GPU driver is older than this runtime needs",
+	codeNoDevice:        "the runtime sees no GPU (no device, or no access to /dev/kfd, /dev/dri or /dev/nvidia*)",
+	codeInvalidDevice:   "no such device",
+	codeNotReady:        "the device has not finished the work",
+}
+
+// Error is "cuda: the device is out of memory (cudaMalloc:
+// cudaErrorMemoryAllocation)": the backend, a sentence, then the call and code.
 func (e *RuntimeError) Error() string {
 	name := e.Name
 	if name == "" {
 		name = fmt.Sprintf("error %d", e.Code)
 	}
-	if e.Message == "" || e.Message == name {
-		return fmt.Sprintf("%s: %s", e.Call, name)
+	sentence, known := codeSentences[e.Code]
+	if !known {
+		sentence = e.Message
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Call, name, e.Message)
+	if sentence == "" || sentence == name {
+		sentence = "runtime call failed"
+	}
+	backend := e.Backend
+	if backend == "" {
+		backend = "hip"
+	}
+	return fmt.Sprintf("%s: %s (%s: %s)", backend, sentence, e.Call, name)
 }
 
 // Is lets errors.Is match the sentinels the layers above act on.

@@ -64,7 +64,7 @@ func (g *GPU) bind() (func(), error) {
 // ErrOutOfMemory.
 func (g *GPU) Malloc(size uint64) (DevicePtr, error) {
 	if size == 0 {
-		return 0, fmt.Errorf("hip: %s malloc of 0 bytes: %w", g, ErrInvalidValue)
+		return 0, fmt.Errorf("%s: malloc of 0 bytes: %w", g, ErrInvalidValue)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -74,11 +74,11 @@ func (g *GPU) Malloc(size uint64) (DevicePtr, error) {
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
-		return 0, fmt.Errorf("hip: %s malloc: %w", g, err)
+		return 0, fmt.Errorf("%s: malloc: %w", g, err)
 	}
 	var p uintptr
 	if err := g.rt.check("Malloc", g.rt.malloc(&p, size)); err != nil {
-		return 0, fmt.Errorf("hip: %s malloc of %d bytes: %w", g, size, err)
+		return 0, fmt.Errorf("%s: malloc of %d bytes: %w", g, size, err)
 	}
 	g.table.add(DevicePtr(p), size)
 	g.stats.alloc(size)
@@ -94,16 +94,16 @@ func (g *GPU) Free(p DevicePtr) error {
 	}
 	size, ok := g.table.remove(p)
 	if !ok {
-		return fmt.Errorf("hip: %s free of %#x: %w", g, uintptr(p), ErrInvalidPointer)
+		return fmt.Errorf("%s: free of %#x: %w", g, uintptr(p), ErrInvalidPointer)
 	}
 	g.stats.free(size)
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
-		return fmt.Errorf("hip: %s free: %w", g, err)
+		return fmt.Errorf("%s: free: %w", g, err)
 	}
 	if err := g.rt.check("Free", g.rt.free(uintptr(p))); err != nil {
-		return fmt.Errorf("hip: %s free of %#x: %w", g, uintptr(p), err)
+		return fmt.Errorf("%s: free of %#x: %w", g, uintptr(p), err)
 	}
 	return nil
 }
@@ -123,10 +123,10 @@ func (g *GPU) MemInfo() (free, total uint64, err error) {
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
-		return 0, 0, fmt.Errorf("hip: %s mem info: %w", g, err)
+		return 0, 0, fmt.Errorf("%s: mem info: %w", g, err)
 	}
 	if err := g.rt.check("MemGetInfo", g.rt.memGetInfo(&free, &total)); err != nil {
-		return 0, 0, fmt.Errorf("hip: %s mem info: %w", g, err)
+		return 0, 0, fmt.Errorf("%s: mem info: %w", g, err)
 	}
 	return free, total, nil
 }
@@ -143,7 +143,7 @@ func (g *GPU) IPCHandle(p DevicePtr) ([ipcHandleSize]byte, error) {
 		return h, err
 	}
 	if err := g.rt.check("IpcGetMemHandle", g.rt.ipcGetMemHandle(&h, uintptr(p))); err != nil {
-		return h, fmt.Errorf("hip: %s ipc handle of %#x: %w", g, uintptr(p), err)
+		return h, fmt.Errorf("%s: ipc handle of %#x: %w", g, uintptr(p), err)
 	}
 	return h, nil
 }
@@ -176,7 +176,7 @@ func (g *GPU) Close() error {
 	unbind, err := g.bind()
 	defer unbind()
 	if err != nil {
-		return fmt.Errorf("hip: %s close: %w", g, err)
+		return fmt.Errorf("%s: close: %w", g, err)
 	}
 	var first error
 	for _, p := range live {
@@ -193,7 +193,7 @@ func (g *GPU) Close() error {
 	}
 	g.poolsMu.Unlock()
 	if first != nil {
-		return fmt.Errorf("hip: %s close: %w", g, first)
+		return fmt.Errorf("%s: close: %w", g, first)
 	}
 	return nil
 }

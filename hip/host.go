@@ -80,10 +80,10 @@ func (h *Host) FailUpload(n int) { h.faults.set(opUpload, n) }
 // Malloc allocates size bytes; beyond the capacity it fails with ErrOutOfMemory.
 func (h *Host) Malloc(size uint64) (DevicePtr, error) {
 	if size == 0 {
-		return 0, fmt.Errorf("hip: host malloc of 0 bytes: %w", ErrInvalidValue)
+		return 0, fmt.Errorf("host: malloc of 0 bytes: %w", ErrInvalidValue)
 	}
 	if err := h.faults.fire(opAlloc); err != nil {
-		return 0, fmt.Errorf("hip: host malloc of %d bytes: %w", size, err)
+		return 0, fmt.Errorf("host: malloc of %d bytes: %w", size, err)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -91,15 +91,15 @@ func (h *Host) Malloc(size uint64) (DevicePtr, error) {
 		return 0, ErrClosed
 	}
 	if size > h.capacity-h.used {
-		return 0, fmt.Errorf("hip: host malloc of %d bytes (%d of %d in use): %w",
+		return 0, fmt.Errorf("host: malloc of %d bytes (%d of %d in use): %w",
 			size, h.used, h.capacity, ErrOutOfMemory)
 	}
 	if size > uint64(maxInt) {
-		return 0, fmt.Errorf("hip: host malloc of %d bytes: %w", size, ErrOutOfMemory)
+		return 0, fmt.Errorf("host: malloc of %d bytes: %w", size, ErrOutOfMemory)
 	}
 	a, err := newHostAlloc(size)
 	if err != nil {
-		return 0, fmt.Errorf("hip: host malloc of %d bytes: %v: %w", size, err, ErrOutOfMemory)
+		return 0, fmt.Errorf("host: malloc of %d bytes: %v: %w", size, err, ErrOutOfMemory)
 	}
 	p := DevicePtr(addressOf(a.mem))
 	h.allocs[p] = a
@@ -121,7 +121,7 @@ func (h *Host) Free(p DevicePtr) error {
 	}
 	a, ok := h.allocs[p]
 	if !ok {
-		return fmt.Errorf("hip: host free of %#x: %w", uintptr(p), ErrInvalidPointer)
+		return fmt.Errorf("host: free of %#x: %w", uintptr(p), ErrInvalidPointer)
 	}
 	h.release(p, a)
 	return nil
@@ -142,13 +142,13 @@ func (h *Host) release(p DevicePtr, a hostAlloc) {
 func (h *Host) span(p DevicePtr, n int) ([]byte, error) {
 	i := sort.Search(len(h.bases), func(i int) bool { return h.bases[i] > p }) - 1
 	if i < 0 {
-		return nil, fmt.Errorf("hip: host address %#x: %w", uintptr(p), ErrInvalidPointer)
+		return nil, fmt.Errorf("host: address %#x: %w", uintptr(p), ErrInvalidPointer)
 	}
 	base := h.bases[i]
 	mem := h.allocs[base].mem
 	off := uint64(p - base)
 	if off > uint64(len(mem)) || uint64(n) > uint64(len(mem))-off {
-		return nil, fmt.Errorf("hip: host range [%#x, +%d) outside allocation [%#x, +%d): %w",
+		return nil, fmt.Errorf("host: range [%#x, +%d) outside allocation [%#x, +%d): %w",
 			uintptr(p), n, uintptr(base), len(mem), ErrInvalidPointer)
 	}
 	return mem[off : off+uint64(n)], nil
@@ -158,7 +158,7 @@ func (h *Host) span(p DevicePtr, n int) ([]byte, error) {
 // anything is copied; a fault reading a source returns ErrSourceFault.
 func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 	if err := h.faults.fire(opUpload); err != nil {
-		return fmt.Errorf("hip: host upload: %w", err)
+		return fmt.Errorf("host: upload: %w", err)
 	}
 	dsts, err := h.spans(copies)
 	if err != nil {
@@ -170,7 +170,7 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 	// the caller's bug on any device; here a fault it causes becomes an error.
 	for i, c := range copies {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("hip: host upload: %w", err)
+			return fmt.Errorf("host: upload: %w", err)
 		}
 		// As on a GPU's staging path, pread from the file where the copy
 		// names it: faulting a fresh mapping in costs more than the copy.
@@ -181,7 +181,7 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 			_, err = copyFromSource(dsts[i], c.Src)
 		}
 		if err != nil {
-			return fmt.Errorf("hip: host upload %d of %d: %w", i, len(copies), err)
+			return fmt.Errorf("host: upload %d of %d: %w", i, len(copies), err)
 		}
 		h.stats.upload("host", uint64(len(c.Src)))
 	}
@@ -199,7 +199,7 @@ func (h *Host) spans(copies []Copy) ([][]byte, error) {
 	for i, c := range copies {
 		d, err := h.span(c.Dst, len(c.Src))
 		if err != nil {
-			return nil, fmt.Errorf("hip: host upload %d of %d: %w", i, len(copies), err)
+			return nil, fmt.Errorf("host: upload %d of %d: %w", i, len(copies), err)
 		}
 		dsts[i] = d
 	}
@@ -215,7 +215,7 @@ func (h *Host) Download(dst []byte, src DevicePtr) error {
 	}
 	s, err := h.span(src, len(dst))
 	if err != nil {
-		return fmt.Errorf("hip: host download: %w", err)
+		return fmt.Errorf("host: download: %w", err)
 	}
 	copy(dst, s)
 	h.stats.download(uint64(len(dst)))

@@ -65,14 +65,14 @@ func (h *Host) Export(base DevicePtr) (Export, error) {
 	}
 	a, ok := h.allocs[base]
 	if !ok {
-		return Export{}, fmt.Errorf("hip: host export of %#x: not the start of an allocation: %w", uintptr(base), ErrInvalidPointer)
+		return Export{}, fmt.Errorf("host: export of %#x: not the start of an allocation: %w", uintptr(base), ErrInvalidPointer)
 	}
 	// Reopening through /proc gives a new open file of the same memory
 	// whose access mode is read-only (a dup would share our mode).
 	path := "/proc/self/fd/" + strconv.Itoa(int(a.file.Fd()))
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return Export{}, fmt.Errorf("hip: host export of %#x: reopening read-only: %w", uintptr(base), errors.Join(err, ErrNotExportable))
+		return Export{}, fmt.Errorf("host: export of %#x: reopening read-only: %w", uintptr(base), errors.Join(err, ErrNotExportable))
 	}
 	return Export{Mechanism: MechanismMemfd, File: f, Size: uint64(len(a.mem))}, nil
 }

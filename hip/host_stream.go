@@ -73,12 +73,12 @@ feed:
 			continue
 		}
 		if err := h.faults.fire(opUpload); err != nil {
-			fail(l, fmt.Errorf("hip: host upload %d: %w", len(landings), err))
+			fail(l, fmt.Errorf("host: upload %d: %w", len(landings), err))
 			break
 		}
 		dst, err := h.spanOf(pc.Dst, len(pc.Src))
 		if err != nil {
-			fail(l, fmt.Errorf("hip: host upload %d: %w", len(landings), err))
+			fail(l, fmt.Errorf("host: upload %d: %w", len(landings), err))
 			break
 		}
 		copies++
@@ -99,7 +99,7 @@ feed:
 
 	err := firstErr
 	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("hip: host upload: %w", ctx.Err())
+		err = fmt.Errorf("host: upload: %w", ctx.Err())
 	}
 	if err == nil {
 		h.stats.uploaded(copies, bytes) // and every pulled copy has landed
@@ -120,7 +120,7 @@ func (h *Host) copyPiece(p hostPiece) error {
 		_, err = copyFromSource(p.dst, p.seg.src)
 	}
 	if err != nil {
-		return fmt.Errorf("hip: host upload: %w", err)
+		return fmt.Errorf("host: upload: %w", err)
 	}
 	h.stats.pathBytes(PathHost, uint64(len(p.dst)))
 	return nil

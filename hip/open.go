@@ -25,7 +25,8 @@ type Options struct {
 	Device int
 	// RuntimeLib loads the runtime from this path instead of searching.
 	RuntimeLib string
-	// HostCapacity is the host backend's capacity (0: DefaultHostCapacity).
+	// HostCapacity is the host backend's capacity (0: the memory available,
+	// AvailableHostMemory).
 	HostCapacity uint64
 	// Upload tunes the GPU upload path (zero: the measured defaults).
 	Upload UploadConfig
@@ -90,9 +91,19 @@ func Open(opts Options) (Backend, *Report, error) {
 			return nil, rep, err
 		}
 	}
-	h := NewHost(HostOptions{Capacity: opts.HostCapacity})
+	if opts.Device != 0 {
+		err := fmt.Errorf("host: device %d does not exist (the host backend has one device, 0): %w", opts.Device, ErrNoDevice)
+		rep.Attempts = append(rep.Attempts, Attempt{Backend: BackendHost, Skipped: err.Error(), Err: err})
+		return nil, rep, err
+	}
+	capacity, from := opts.HostCapacity, "host memory"
+	if capacity == 0 {
+		m := AvailableHostMemory()
+		capacity, from = m.Bytes, "host memory, "+m.From
+	}
+	h := NewHost(HostOptions{Capacity: capacity})
 	rep.Attempts = append(rep.Attempts, Attempt{Backend: BackendHost, UploadPath: PathHost,
-		Devices: []DeviceInfo{{Name: "host memory", TotalBytes: h.Capacity(), FreeBytes: h.Capacity()}}})
+		Devices: []DeviceInfo{{Name: from, TotalBytes: h.Capacity(), FreeBytes: h.Capacity()}}})
 	rep.Chosen = h.String()
 	return h, rep, nil
 }
@@ -129,17 +140,17 @@ func openGPU(fl *flavor, opts Options) (*GPU, Attempt, error) {
 		return fail(err)
 	}
 	if count == 0 {
-		return fail(fmt.Errorf("%sGetDeviceCount: 0 devices: %w", fl.prefix, ErrNoDevice))
+		return fail(fmt.Errorf("%s: the runtime sees no GPU (%sGetDeviceCount: 0 devices): %w", fl.kind, fl.prefix, ErrNoDevice))
 	}
 	if opts.Device < 0 || opts.Device >= int(count) {
-		return fail(fmt.Errorf("hip: %s device %d does not exist (%d devices): %w", fl.kind, opts.Device, count, ErrNoDevice))
+		return fail(fmt.Errorf("%s: device %d does not exist (%d devices): %w", fl.kind, opts.Device, count, ErrNoDevice))
 	}
 	g := &GPU{rt: rt, dev: int32(opts.Device), cfg: cfg}
 	att.UploadPath = cfg.Path
 	for d := int32(0); d < count; d++ {
 		info, err := g.infoOf(d)
 		if err != nil {
-			return fail(fmt.Errorf("hip: %s:%d: %w", fl.kind, d, err))
+			return fail(fmt.Errorf("%s:%d: %w", fl.kind, d, err))
 		}
 		att.Devices = append(att.Devices, info)
 	}

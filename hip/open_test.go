@@ -3,6 +3,7 @@ package hip
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -63,16 +64,22 @@ func TestOpenLibraryWithoutSymbols(t *testing.T) {
 }
 
 func TestRuntimeErrorMatchesSentinels(t *testing.T) {
-	oom := error(&RuntimeError{Call: "cudaMalloc", Code: codeOutOfMemory, Name: "cudaErrorMemoryAllocation", Message: "out of memory"})
+	oom := error(&RuntimeError{Backend: "cuda", Call: "cudaMalloc", Code: codeOutOfMemory, Name: "cudaErrorMemoryAllocation", Message: "out of memory"})
 	if !errors.Is(oom, ErrOutOfMemory) || errors.Is(oom, ErrNoDevice) {
 		t.Errorf("%v: Is(ErrOutOfMemory) must hold, Is(ErrNoDevice) must not", oom)
 	}
-	if got, want := oom.Error(), "cudaMalloc: cudaErrorMemoryAllocation: out of memory"; got != want {
+	if got, want := oom.Error(), "cuda: the device is out of memory (cudaMalloc: cudaErrorMemoryAllocation)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	nodev := error(&RuntimeError{Call: "hipGetDeviceCount", Code: codeNoDevice, Name: "hipErrorNoDevice", Message: "hipErrorNoDevice"})
-	if !errors.Is(nodev, ErrNoDevice) || nodev.Error() != "hipGetDeviceCount: hipErrorNoDevice" {
+	nodev := error(&RuntimeError{Backend: "hip", Call: "hipGetDeviceCount", Code: codeNoDevice, Name: "hipErrorNoDevice", Message: "hipErrorNoDevice"})
+	if !errors.Is(nodev, ErrNoDevice) || !strings.HasPrefix(nodev.Error(), "hip: the runtime sees no GPU") ||
+		!strings.HasSuffix(nodev.Error(), "(hipGetDeviceCount: hipErrorNoDevice)") {
 		t.Errorf("%v", nodev)
+	}
+	// A code without a sentence of ours says the runtime's description.
+	other := error(&RuntimeError{Backend: "cuda", Call: "cudaMemcpy", Code: 700, Name: "cudaErrorIllegalAddress", Message: "an illegal memory access was encountered"})
+	if got, want := other.Error(), "cuda: an illegal memory access was encountered (cudaMemcpy: cudaErrorIllegalAddress)"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
 

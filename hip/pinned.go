@@ -24,7 +24,7 @@ var (
 // AllocPinned allocates n bytes of page-locked host memory.
 func (g *GPU) AllocPinned(n uint64) ([]byte, error) {
 	if n == 0 || n > uint64(maxInt) {
-		return nil, fmt.Errorf("hip: pinned allocation of %d bytes: %w", n, ErrInvalidValue)
+		return nil, fmt.Errorf("%s: pinned allocation of %d bytes: %w", g, n, ErrInvalidValue)
 	}
 	unbind, err := g.bind()
 	defer unbind()
@@ -33,7 +33,7 @@ func (g *GPU) AllocPinned(n uint64) ([]byte, error) {
 	}
 	var addr uintptr
 	if err := g.rt.check("HostAlloc", g.rt.hostAlloc(&addr, n, hostAllocDefault)); err != nil {
-		return nil, fmt.Errorf("hip: pinned allocation of %d bytes: %w", n, err)
+		return nil, fmt.Errorf("%s: pinned allocation of %d bytes: %w", g, n, err)
 	}
 	return bytesAt(addr, int(n)), nil
 }
@@ -66,12 +66,12 @@ func (g *GPU) CopyDirect(dst DevicePtr, src []byte) error {
 // AllocPinned returns n bytes of resident anonymous memory.
 func (h *Host) AllocPinned(n uint64) ([]byte, error) {
 	if n == 0 || n > uint64(maxInt) {
-		return nil, fmt.Errorf("hip: pinned allocation of %d bytes: %w", n, ErrInvalidValue)
+		return nil, fmt.Errorf("host: pinned allocation of %d bytes: %w", n, ErrInvalidValue)
 	}
 	b, err := syscall.Mmap(-1, 0, int(n), syscall.PROT_READ|syscall.PROT_WRITE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_POPULATE)
 	if err != nil {
-		return nil, fmt.Errorf("hip: pinned allocation of %d bytes: %v: %w", n, err, ErrOutOfMemory)
+		return nil, fmt.Errorf("host: pinned allocation of %d bytes: %v: %w", n, err, ErrOutOfMemory)
 	}
 	return b, nil
 }

@@ -58,7 +58,7 @@ func newPools(rt *runtimeAPI, cfg UploadConfig) (*pools, error) {
 		s, err := mk(cfg.StagingBytes)
 		if err != nil {
 			_ = p.destroy(rt)
-			return nil, fmt.Errorf("hip: staging buffer %d of %d bytes: %w", i, cfg.StagingBytes, err)
+			return nil, fmt.Errorf("%s: staging buffer %d of %d bytes: %w", rt.fl.kind, i, cfg.StagingBytes, err)
 		}
 		p.staging <- s
 	}
@@ -66,7 +66,7 @@ func newPools(rt *runtimeAPI, cfg UploadConfig) (*pools, error) {
 		s, err := mk(0)
 		if err != nil {
 			_ = p.destroy(rt)
-			return nil, fmt.Errorf("hip: upload stream %d: %w", i, err)
+			return nil, fmt.Errorf("%s: upload stream %d: %w", rt.fl.kind, i, err)
 		}
 		p.register <- s
 	}
@@ -118,7 +118,7 @@ func (g *GPU) getPools() (*pools, error) {
 	closed := g.closed
 	g.mu.Unlock()
 	if closed {
-		return nil, fmt.Errorf("hip: %s: %w", g, ErrClosed)
+		return nil, fmt.Errorf("%s: %w", g, ErrClosed)
 	}
 	unbind, err := g.bind()
 	defer unbind()
@@ -127,7 +127,7 @@ func (g *GPU) getPools() (*pools, error) {
 	}
 	p, err := newPools(g.rt, g.cfg)
 	if err != nil {
-		return nil, fmt.Errorf("hip: %s: %w", g, err)
+		return nil, fmt.Errorf("%s: %w", g, err)
 	}
 	g.pools = p
 	return p, nil

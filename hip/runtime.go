@@ -204,6 +204,7 @@ func (rt *runtimeAPI) check(call string, code int32) error {
 		return nil
 	}
 	return &RuntimeError{
+		Backend: rt.fl.kind,
 		Call:    rt.fl.prefix + call,
 		Code:    int(code),
 		Name:    rt.getErrorName(code),

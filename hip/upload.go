@@ -61,7 +61,7 @@ func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
 			continue
 		}
 		if err := g.checkRange(c.Dst, uint64(len(c.Src))); err != nil {
-			return fmt.Errorf("hip: %s upload %d of %d: %w", g, i, len(copies), err)
+			return fmt.Errorf("%s: upload %d of %d: %w", g, i, len(copies), err)
 		}
 		total += uint64(len(c.Src))
 	}
@@ -69,7 +69,7 @@ func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
 		return ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("hip: %s upload: %w", g, err)
+		return fmt.Errorf("%s: upload: %w", g, err)
 	}
 	// Enough workers for the jobs there can be, no more.
 	jobs := total/g.cfg.StagingBytes + uint64(len(copies))
@@ -80,7 +80,7 @@ func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
 // each copy is reported as soon as the last of its chunks' copies completes.
 func (g *GPU) UploadStream(ctx context.Context, next func() (Pending, bool)) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("hip: %s upload: %w", g, err)
+		return fmt.Errorf("%s: upload: %w", g, err)
 	}
 	pl := &planner{cfg: g.cfg, next: next, check: func(c Copy) error {
 		return g.checkRange(c.Dst, uint64(len(c.Src)))
@@ -113,7 +113,7 @@ func (g *GPU) runStream(ctx context.Context, pl *planner, nw int) error {
 		return err
 	}
 	if err := g.runJobs(ctx, p, pl.nextJob, nw); err != nil {
-		return fmt.Errorf("hip: %s upload: %w", g, err)
+		return fmt.Errorf("%s: upload: %w", g, err)
 	}
 	if pl.err != nil {
 		return pl.err
@@ -517,7 +517,7 @@ func (g *GPU) uploadPlain(ctx context.Context, pl *planner) error {
 	}
 	for !pl.ended {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("hip: %s upload: %w", g, err)
+			return fmt.Errorf("%s: upload: %w", g, err)
 		}
 		pc, ok := pl.next()
 		if !ok {
@@ -531,18 +531,18 @@ func (g *GPU) uploadPlain(ctx context.Context, pl *planner) error {
 		}
 		if pl.check != nil {
 			if err := pl.check(pc.Copy); err != nil {
-				return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
+				return fmt.Errorf("%s: upload %d: %w", g, len(pl.landings), err)
 			}
 		}
 		// The runtime reads the source in C, where a fault would kill the
 		// process: find a truncated mapping here first.
 		if err := touchSource(pc.Src); err != nil {
-			return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
+			return fmt.Errorf("%s: upload %d: %w", g, len(pl.landings), err)
 		}
 		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(pc.Dst), addressOf(pc.Src), uint64(len(pc.Src)), memcpyHostToDevice))
 		runtime.KeepAlive(pc.Src)
 		if err != nil {
-			return fmt.Errorf("hip: %s upload %d: %w", g, len(pl.landings), err)
+			return fmt.Errorf("%s: upload %d: %w", g, len(pl.landings), err)
 		}
 		g.stats.pathBytes(PathPlain, uint64(len(pc.Src)))
 		pl.copies++
