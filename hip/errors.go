@@ -3,6 +3,7 @@ package hip
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors callers match with errors.Is.
@@ -29,6 +30,22 @@ var (
 	// ErrMissingSymbol: the runtime library lacks a function the binding needs.
 	ErrMissingSymbol = errors.New("hip: runtime symbol missing")
 )
+
+// libraryNotFound is ErrLibraryNotFound for one runtime, worded for a user:
+// "cuda: runtime library not found (tried libcudart.so.13, …): <dlopen's reason>".
+type libraryNotFound struct {
+	kind  string
+	tried []string
+	last  error
+}
+
+func (e *libraryNotFound) Error() string {
+	return fmt.Sprintf("%s: runtime library not found (tried %s): %v", e.kind, strings.Join(e.tried, ", "), e.last)
+}
+
+func (e *libraryNotFound) Is(target error) bool { return target == ErrLibraryNotFound }
+
+func (e *libraryNotFound) Unwrap() error { return e.last }
 
 // Return codes shared by HIP and CUDA (HIP copied CUDA's numbering for these;
 // TestHIPEnums checks them against the headers).

@@ -45,6 +45,9 @@ func TestOpenExplicitMissingLibraryFails(t *testing.T) {
 		if !errors.Is(err, ErrLibraryNotFound) || b != nil {
 			t.Errorf("Open(%s, %s): %v, want ErrLibraryNotFound", backend, missing, err)
 		}
+		if err != nil && !strings.HasPrefix(err.Error(), backend+": runtime library not found (tried "+missing+")") {
+			t.Errorf("Open(%s): %q does not start with the backend and what it tried", backend, err)
+		}
 		if len(rep.Attempts) != 1 || rep.Attempts[0].Tried[0] != missing {
 			t.Errorf("Open(%s): report %+v does not record the path tried", backend, rep)
 		}

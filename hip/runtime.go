@@ -158,12 +158,11 @@ func loadRuntime(fl *flavor, explicit string) (rt *runtimeAPI, tried []string, e
 		if err := rt.resolve(); err != nil {
 			// A library that loads but lacks a symbol is an error, not a
 			// reason to try the next name: it is the wrong library.
-			return nil, tried, fmt.Errorf("hip: %s: %w", c, err)
+			return nil, tried, fmt.Errorf("%s: %s: %w", fl.kind, c, err)
 		}
 		return rt, tried, nil
 	}
-	return nil, tried, fmt.Errorf("%w: %s (tried %s): %w", ErrLibraryNotFound, fl.kind,
-		strings.Join(tried, ", "), lastErr(errs))
+	return nil, tried, &libraryNotFound{kind: fl.kind, tried: tried, last: lastErr(errs)}
 }
 
 func lastErr(errs []error) error {
