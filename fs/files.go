@@ -107,13 +107,15 @@ func (f *textFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, 
 
 // liveFile is a file whose content changes (status, stats.json). Each open
 // takes a snapshot that its reads serve; direct I/O keeps the kernel from
-// caching pages or trusting a stale size.
+// caching pages or trusting a stale size. The content a stat measured is
+// what the next open serves (stated.go), so a file reads at the size it stats.
 type liveFile struct {
 	fusefs.Inode
 	fileOps
 	noXattrs
 	root   *Root
 	render func() []byte
+	stated statedRender
 }
 
 var (
@@ -134,7 +136,7 @@ func (f *liveFile) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 	if s, ok := fh.(*snapshot); ok {
 		size = len(s.content)
 	} else {
-		size = len(f.render())
+		size = len(f.stated.measure(f.render))
 	}
 	f.root.fileAttr(&out.Attr, uint64(size), fileMode)
 	out.SetTimeout(liveAttrTimeout)
@@ -145,7 +147,7 @@ func (f *liveFile) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	return &snapshot{content: f.render()}, fuse.FOPEN_DIRECT_IO, 0
+	return &snapshot{content: f.stated.take(f.render)}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 func (f *liveFile) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
