@@ -5,7 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-		"syscall"
+	"syscall"
 	"testing"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
