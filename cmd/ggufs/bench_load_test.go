@@ -1,10 +1,11 @@
 package main
 
 import (
+	"testing"
 	"encoding/json"
 	"path/filepath"
-	"testing"
 
+	"github.com/ggufs/ggufs/internal/bench"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -17,7 +18,7 @@ func TestBenchLoadHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench load: %v\n%s", err, out)
 	}
-	var b loadBench
+	var b bench.LoadReport
 	if err := json.Unmarshal([]byte(out), &b); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
