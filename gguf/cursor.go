@@ -227,8 +227,13 @@ func (c *cursor) checkCount(n uint64, each int64, what string, at int64) error {
 		return &FormatError{Offset: at, TensorIndex: -1,
 			Err: detail(ErrTooLarge, "%s %d: header would exceed %d bytes", what, n, int64(maxHeaderBytes))}
 	}
+	left := c.size - c.off
+	if each == 1 {
+		return &FormatError{Offset: at, TensorIndex: -1,
+			Err: detail(ErrCount, "%s %d needs %d bytes; the file has %d left", what, n, n, left)}
+	}
 	return &FormatError{Offset: at, TensorIndex: -1,
-		Err: detail(ErrCount, "%s %d needs at least %d bytes each, file has %d left", what, n, each, c.size-c.off)}
+		Err: detail(ErrCount, "%s %d needs at least %d bytes apiece; the file has %d left", what, n, each, left)}
 }
 
 // str reads a length-prefixed string; whatLen names its length field

@@ -66,7 +66,8 @@ type FormatError struct {
 // hostile file's 64 KiB key should not make every message that long.
 const quoteMax = 80
 
-// quoteShort quotes s, cut to its first quoteMax bytes (on a rune boundary).
+// quoteShort quotes s, cut to its first quoteMax bytes (on a rune boundary)
+// followed by its whole length when longer.
 func quoteShort(s string) string {
 	if len(s) <= quoteMax {
 		return strconv.Quote(s)
@@ -75,7 +76,7 @@ func quoteShort(s string) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return strconv.Quote(s[:cut]) + "…"
+	return strconv.Quote(s[:cut]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 func (e *FormatError) Error() string {
@@ -127,4 +128,13 @@ func (e *detailError) Unwrap() error { return e.sentinel }
 // detail makes a specific message that matches sentinel.
 func detail(sentinel error, format string, args ...any) error {
 	return &detailError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
+}
+
+// withArticle puts "a" or "an" before a type's name: "an int32", "an
+// array of uint8", "a uint32" (said "you-int").
+func withArticle(name string) string {
+	if name != "" && strings.IndexByte("aeio", name[0]) >= 0 {
+		return "an " + name
+	}
+	return "a " + name
 }

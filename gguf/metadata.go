@@ -14,30 +14,56 @@ type KV struct {
 
 // Metadata is a file's key-value section, in file order. Immutable and safe
 // for concurrent use.
+//
+// Its memory is proportional to the entries: they are kept in chunks of
+// kvChunk (growing by doubling would allocate twice their size on the way),
+// and Get searches a sorted index of 4 bytes an entry rather than a map.
 type Metadata struct {
-	kvs   []KV
-	index map[string]int
+	chunks [][]KV // file order; every chunk but the last holds kvChunk entries
+	n      int
+	index  nameIndex
 }
+
+// kvChunk is how many entries one chunk of a Metadata holds.
+const kvChunk = allocAhead
 
 // NewMetadata builds metadata from entries in the given order; keys must be
 // unique.
 func NewMetadata(kvs ...KV) (*Metadata, error) {
-	m := &Metadata{kvs: append([]KV(nil), kvs...), index: make(map[string]int, len(kvs))}
-	for i, kv := range m.kvs {
-		if _, dup := m.index[kv.Key]; dup {
-			return nil, fmt.Errorf("gguf: metadata key %q: %w", kv.Key, ErrDuplicate)
-		}
-		m.index[kv.Key] = i
+	m := &Metadata{}
+	for _, kv := range kvs {
+		m.add(kv)
+	}
+	if _, second, dup := m.buildIndex(); dup {
+		return nil, fmt.Errorf("gguf: metadata key %s (entry %d): %w", quoteShort(m.key(second)), second, ErrDuplicate)
 	}
 	return m, nil
 }
+
+// add appends an entry.
+func (m *Metadata) add(kv KV) {
+	if m.n%kvChunk == 0 {
+		m.chunks = append(m.chunks, make([]KV, 0, kvChunk))
+	}
+	last := len(m.chunks) - 1
+	m.chunks[last] = append(m.chunks[last], kv)
+	m.n++
+}
+
+// buildIndex indexes the entries by key and reports the first repeated key.
+func (m *Metadata) buildIndex() (first, second int, dup bool) {
+	m.index = newNameIndex(m.n, m.key)
+	return m.index.duplicate(m.key)
+}
+
+func (m *Metadata) key(i int) string { return m.chunks[i/kvChunk][i%kvChunk].Key }
 
 // Len is the number of entries.
 func (m *Metadata) Len() int {
 	if m == nil {
 		return 0
 	}
-	return len(m.kvs)
+	return m.n
 }
 
 // All iterates the entries in file order.
@@ -46,46 +72,48 @@ func (m *Metadata) All() iter.Seq2[string, Value] {
 		if m == nil {
 			return
 		}
-		for _, kv := range m.kvs {
-			if !yield(kv.Key, kv.Value) {
-				return
+		for _, c := range m.chunks {
+			for _, kv := range c {
+				if !yield(kv.Key, kv.Value) {
+					return
+				}
 			}
 		}
 	}
 }
 
 // At returns entry i (0 <= i < Len) in file order.
-func (m *Metadata) At(i int) KV { return m.kvs[i] }
+func (m *Metadata) At(i int) KV { return m.chunks[i/kvChunk][i%kvChunk] }
 
 // Keys returns the keys in file order.
 func (m *Metadata) Keys() []string {
 	keys := make([]string, m.Len())
 	for i := range keys {
-		keys[i] = m.kvs[i].Key
+		keys[i] = m.key(i)
 	}
 	return keys
 }
 
-// Get looks a key up.
+// Get looks a key up, in O(log n).
 func (m *Metadata) Get(key string) (Value, bool) {
 	if m == nil {
 		return Value{}, false
 	}
-	i, ok := m.index[key]
+	i, ok := m.index.find(key, m.key)
 	if !ok {
 		return Value{}, false
 	}
-	return m.kvs[i].Value, true
+	return m.At(i).Value, true
 }
 
 // lookup returns key's value if it has type want.
 func (m *Metadata) lookup(key string, want ValueType) (Value, error) {
 	v, ok := m.Get(key)
 	if !ok {
-		return Value{}, fmt.Errorf("gguf: metadata key %q: %w", key, ErrKeyNotFound)
+		return Value{}, fmt.Errorf("gguf: metadata key %s: %w", quoteShort(key), ErrKeyNotFound)
 	}
 	if v.typ != want {
-		return Value{}, fmt.Errorf("gguf: metadata key %q: %w: is %s, not %s", key, ErrTypeMismatch, v.describe(), want)
+		return Value{}, fmt.Errorf("gguf: metadata key %s: %w: is %s, not %s", quoteShort(key), ErrTypeMismatch, withArticle(v.describe()), withArticle(want.String()))
 	}
 	return v, nil
 }
@@ -136,7 +164,7 @@ func (m *Metadata) Array(key string) (Value, error) {
 func (m *Metadata) Uint(key string) (uint64, error) {
 	v, ok := m.Get(key)
 	if !ok {
-		return 0, fmt.Errorf("gguf: metadata key %q: %w", key, ErrKeyNotFound)
+		return 0, fmt.Errorf("gguf: metadata key %s: %w", quoteShort(key), ErrKeyNotFound)
 	}
 	switch {
 	case v.typ.unsigned():
@@ -144,5 +172,5 @@ func (m *Metadata) Uint(key string) (uint64, error) {
 	case v.typ.signed() && int64(v.bits) >= 0:
 		return v.bits, nil
 	}
-	return 0, fmt.Errorf("gguf: metadata key %q: %w: is %s, not a non-negative integer", key, ErrTypeMismatch, v.describe())
+	return 0, fmt.Errorf("gguf: metadata key %s: %w: is %s, not a non-negative integer", quoteShort(key), ErrTypeMismatch, v.describeValue())
 }

@@ -125,7 +125,10 @@ func parseCursor(c *cursor) (*File, error) {
 
 // metadata reads n key-value pairs, rejecting bad and duplicate keys.
 func (p *parser) metadata(n int) (*Metadata, error) {
-	m := &Metadata{kvs: make([]KV, 0, min(n, allocAhead)), index: make(map[string]int, min(n, allocAhead))}
+	m := &Metadata{}
+	// Where each key starts, to name a duplicate's offset; dropped after.
+	// Exactly n: each entry takes at least 12 file bytes (checked before).
+	keyAt := make([]uint32, 0, n)
 	for range n {
 		p.key = ""
 		at := p.c.off
@@ -136,11 +139,8 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 		if err := checkKey(key); err != nil {
 			return nil, &FormatError{Offset: at, Key: key, TensorIndex: -1, Err: err}
 		}
-		if _, dup := m.index[key]; dup {
-			return nil, &FormatError{Offset: at, Key: key, TensorIndex: -1, Err: detail(ErrDuplicate, "duplicate metadata key")}
-		}
 		p.key = key
-		if key == alignmentKey {
+		if key == alignmentKey && p.alignmentAt == 0 {
 			p.alignmentAt = at
 		}
 		t, err := p.valueType("value type")
@@ -151,10 +151,14 @@ func (p *parser) metadata(n int) (*Metadata, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.index[key] = len(m.kvs)
-		m.kvs = append(m.kvs, KV{Key: key, Value: v})
+		keyAt = append(keyAt, uint32(at)) // at < maxHeaderBytes
+		m.add(KV{Key: key, Value: v})
 	}
 	p.key = ""
+	if first, second, dup := m.buildIndex(); dup {
+		return nil, &FormatError{Offset: int64(keyAt[second]), Key: m.key(second), TensorIndex: -1,
+			Err: detail(ErrDuplicate, "duplicate metadata key (also entry %d at byte %d)", first, keyAt[first])}
+	}
 	return m, nil
 }
 
@@ -167,7 +171,7 @@ func (f *File) applyAlignment(at int64) error {
 	}
 	if v.typ != ValueUint32 {
 		return &FormatError{Offset: at, Key: alignmentKey, TensorIndex: -1,
-			Err: detail(ErrAlignment, "alignment is a %s; GGUF requires a uint32", v.describe())}
+			Err: detail(ErrAlignment, "alignment is %s; GGUF requires a uint32", withArticle(v.describe()))}
 	}
 	if v.bits == 0 || bits.OnesCount64(v.bits) != 1 {
 		return &FormatError{Offset: at, Key: alignmentKey, TensorIndex: -1,
@@ -185,7 +189,10 @@ func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 	// file's bytes allow but its records do not back costs little.
 	var slab []TensorInfo
 	var dimSlab []uint64
-	ptrs := make([]*TensorInfo, 0, min(n, allocAhead))
+	// Exactly n pointers: each record takes at least 20 file bytes
+	// (checked before); the records themselves, larger than the file's,
+	// are allocated as they are read.
+	ptrs := make([]*TensorInfo, 0, n)
 	for i := range n {
 		if len(slab) == cap(slab) {
 			slab = make([]TensorInfo, 0, min(n-i, allocAhead))

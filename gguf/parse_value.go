@@ -1,6 +1,9 @@
 package gguf
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // parser holds the state of one parse: the cursor and running totals that
 // bound what the file can make us allocate.
@@ -65,18 +68,43 @@ func (p *parser) value(t ValueType, depth int) (Value, error) {
 
 // array reads an array's element type, count and elements.
 func (p *parser) array(depth int) (Value, error) {
-	at := p.c.off
-	if depth > maxArrayDepth {
-		return Value{}, p.errAt(at, detail(ErrNesting, "arrays nested more than %d deep", maxArrayDepth))
-	}
-	elem, err := p.valueType("array element type")
+	elem, n, countAt, err := p.arrayHead(depth)
 	if err != nil {
 		return Value{}, err
 	}
-	countAt := p.c.off
-	n, err := p.c.count("array count")
+	switch elem {
+	case ValueString:
+		return p.stringArray(n)
+	case ValueArray:
+		return p.nestedArray(n, depth, countAt)
+	}
+	raw, err := p.fixedBytes(n * elem.fixedSize())
 	if err != nil {
-		return Value{}, p.fail(err)
+		return Value{}, err
+	}
+	if err := p.checkBools(elem, raw); err != nil {
+		return Value{}, err
+	}
+	v := newFixedArray(elem, n, p.c.order, raw)
+	p.c.lend(v.arr, p.c.off-int64(len(raw)))
+	return v, nil
+}
+
+// arrayHead reads an array's element type and count, checking the count
+// against the bytes left; countAt is where the count is.
+func (p *parser) arrayHead(depth int) (elem ValueType, n int, countAt int64, err error) {
+	at := p.c.off
+	if depth > maxArrayDepth {
+		return 0, 0, 0, p.errAt(at, detail(ErrNesting, "arrays nested more than %d deep", maxArrayDepth))
+	}
+	elem, err = p.valueType("array element type")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	countAt = p.c.off
+	count, err := p.c.count("array count")
+	if err != nil {
+		return 0, 0, 0, p.fail(err)
 	}
 	// The least each element can take: its fixed size, a string's length,
 	// or a nested array's type and count.
@@ -87,29 +115,33 @@ func (p *parser) array(depth int) (Value, error) {
 	case ValueArray:
 		each = 4 + p.c.countSize()
 	}
-	if err := p.c.checkCount(n, each, "array of "+elem.String()+": count", countAt); err != nil {
-		return Value{}, p.fail(err)
+	if err := p.c.checkCount(count, each, arrayCountWhat[elem], countAt); err != nil {
+		return 0, 0, 0, p.fail(err)
 	}
-	switch elem {
-	case ValueString:
-		return p.stringArray(int(n))
-	case ValueArray:
-		return p.nestedArray(int(n), depth, countAt)
+	return elem, int(count), countAt, nil
+}
+
+// arrayCountWhat names each element type's array count field in errors,
+// built once so that no text is built per array.
+var arrayCountWhat = func() (w [valueTypeCount]string) {
+	for t := range w {
+		w[t] = "array of " + ValueType(t).String() + ": count"
 	}
-	raw, err := p.fixedBytes(int(n) * int(each))
-	if err != nil {
-		return Value{}, err
+	return w
+}()
+
+// checkBools fails when a bool array's raw holds a byte other than 0 or 1;
+// raw ends at the cursor.
+func (p *parser) checkBools(elem ValueType, raw []byte) error {
+	if elem != ValueBool {
+		return nil
 	}
-	if elem == ValueBool {
-		for i, b := range raw {
-			if b > 1 {
-				return Value{}, p.errAt(p.c.off-int64(len(raw)-i), detail(ErrBadValue, "bool element %d is %d, neither 0 nor 1", i, b))
-			}
+	for i, b := range raw {
+		if b > 1 {
+			return p.errAt(p.c.off-int64(len(raw)-i), detail(ErrBadValue, "bool element %d is %d, neither 0 nor 1", i, b))
 		}
 	}
-	v := newFixedArray(elem, int(n), p.c.order, raw)
-	p.c.lend(v.arr, p.c.off-int64(len(raw)))
-	return v, nil
+	return nil
 }
 
 // fixedBytes returns a copy of the next n bytes (known to be there).
@@ -248,19 +280,78 @@ func scanStrings(w []byte, max, first int, base uint32, marks []uint32, lenSize 
 	return j, k, marks
 }
 
-// nestedArray reads n arrays.
+// nestedArray reads n arrays. While they are arrays of fixed-size
+// elements (the common case, and a hostile header's cheapest element: 12
+// bytes for an empty one) they are kept compact, their bytes back to back
+// in one buffer with 12 bytes of bookkeeping each; from the first that is
+// not, every element is a Value of its own.
 func (p *parser) nestedArray(n, depth int, at int64) (Value, error) {
 	if p.nestedArrays+n > maxNestedArrays {
 		return Value{}, p.errAt(at, detail(ErrTooLarge, "more than %d arrays inside arrays", maxNestedArrays))
 	}
 	p.nestedArrays += n
-	vals := make([]Value, 0, min(n, allocAhead))
+	a := &array{elem: ValueArray, n: n, order: p.c.order}
+	// Exactly n: each takes at least 8 file bytes (a type and a v1 count),
+	// checked before, for 12 bytes here; growing by append would allocate
+	// five times that on the way.
+	a.subs = make([]subArray, 0, n)
 	for range n {
-		v, err := p.array(depth + 1)
+		elem, count, countAt, err := p.arrayHead(depth + 1)
 		if err != nil {
 			return Value{}, err
 		}
-		vals = append(vals, v)
+		if a.vals == nil && elem != ValueString && elem != ValueArray {
+			size := count * elem.fixedSize()
+			start := len(a.raw)
+			if a.raw, err = p.appendFixed(a.raw, size); err != nil {
+				return Value{}, err
+			}
+			if err := p.checkBools(elem, a.raw[start:]); err != nil {
+				return Value{}, err
+			}
+			// Both fit: counts and offsets are bounded by the header size.
+			a.subs = append(a.subs, subArray{elem: elem, n: uint32(count), start: uint32(start)})
+			continue
+		}
+		if a.vals == nil {
+			a.vals = make([]Value, 0, min(n, allocAhead))
+			for k := range a.subs {
+				a.vals = append(a.vals, a.sub(k))
+			}
+			a.subs, a.raw = nil, nil
+		}
+		var v Value
+		switch elem {
+		case ValueString:
+			v, err = p.stringArray(count)
+		case ValueArray:
+			v, err = p.nestedArray(count, depth+1, countAt)
+		default:
+			var raw []byte
+			if raw, err = p.fixedBytes(count * elem.fixedSize()); err == nil {
+				if err = p.checkBools(elem, raw); err == nil {
+					v = newFixedArray(elem, count, p.c.order, raw)
+				}
+			}
+		}
+		if err != nil {
+			return Value{}, err
+		}
+		a.vals = append(a.vals, v)
 	}
-	return newNestedArray(vals), nil
+	return Value{typ: ValueArray, arr: a}, nil
+}
+
+// appendFixed appends the next n bytes (known to be in the file) to b.
+func (p *parser) appendFixed(b []byte, n int) ([]byte, error) {
+	c := p.c
+	if w := c.window(); len(w) >= n {
+		c.skip(n)
+		return append(b, w[:n]...), nil
+	}
+	b = slices.Grow(b, n)
+	if err := c.readInto(b[len(b):len(b)+n], "array"); err != nil {
+		return nil, p.fail(err)
+	}
+	return b[:len(b)+n], nil
 }

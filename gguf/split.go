@@ -42,9 +42,12 @@ func (f *File) Split() (SplitInfo, error) {
 		if _, ok := md.Get(key); !ok {
 			return nil
 		}
+		v, _ := md.Get(key)
 		x, err := md.Uint(key)
 		if err != nil {
-			return &FormatError{Path: f.Path, Offset: -1, Key: key, TensorIndex: -1, Err: detail(ErrSplit, "%v", err)}
+			// The error names the key already: say only what is wrong.
+			return &FormatError{Path: f.Path, Offset: -1, Key: key, TensorIndex: -1,
+				Err: detail(ErrSplit, "is %s, not a non-negative integer", v.describeValue())}
 		}
 		if x > max {
 			return &FormatError{Path: f.Path, Offset: -1, Key: key, TensorIndex: -1, Err: detail(ErrSplit, "%d exceeds %d", x, max)}

@@ -107,7 +107,32 @@ type array struct {
 	marks []uint32
 	skip  uint32
 	vals  []Value
+	subs  []subArray // arrays of fixed-size elements, compact: see sub
 	keep  *headerMapping
+}
+
+// subArray is an element of a compact array of arrays: n elements of type
+// elem at raw[start:] of the enclosing array.
+type subArray struct {
+	elem     ValueType
+	n, start uint32
+}
+
+// sub returns element k of a compact array of arrays, as an array of its own
+// (sharing raw).
+func (a *array) sub(k int) Value {
+	s := a.subs[k]
+	lo := int(s.start)
+	hi := lo + int(s.n)*s.elem.fixedSize()
+	return newFixedArray(s.elem, int(s.n), a.order, a.raw[lo:hi:hi])
+}
+
+// child returns element i of an array of arrays.
+func (a *array) child(i int) Value {
+	if a.subs != nil {
+		return a.sub(i)
+	}
+	return a.vals[i]
 }
 
 // Scalar constructors.
@@ -342,7 +367,7 @@ func (a *array) at(i int) Value {
 	var v Value
 	switch a.elem {
 	case ValueArray:
-		return a.vals[i]
+		return a.child(i)
 	case ValueString:
 		v = Value{typ: ValueString, str: string(a.strBytes(i))}
 	default:
@@ -409,10 +434,19 @@ func (a *array) eachStr(yield func(i int, b []byte) bool) {
 }
 
 func (v Value) mismatch(want ValueType) error {
-	return fmt.Errorf("gguf: %w: value is %s, not %s", ErrTypeMismatch, v.describe(), want)
+	return fmt.Errorf("gguf: %w: value is %s, not %s", ErrTypeMismatch, withArticle(v.describe()), withArticle(want.String()))
 }
 
 // describe names the type, with the element type for arrays ("array of int8").
+// describeValue is describe with an article, and a signed integer's value
+// (a negative count is told apart from a wrong type).
+func (v Value) describeValue() string {
+	if v.typ.signed() {
+		return fmt.Sprintf("%s %d", withArticle(v.describe()), int64(v.bits))
+	}
+	return withArticle(v.describe())
+}
+
 func (v Value) describe() string {
 	if v.arr != nil {
 		return "array of " + v.arr.elem.String()
@@ -423,7 +457,7 @@ func (v Value) describe() string {
 // Uint returns an unsigned integer (uint8, uint16, uint32 or uint64).
 func (v Value) Uint() (uint64, error) {
 	if !v.typ.unsigned() {
-		return 0, fmt.Errorf("gguf: %w: value is %s, not an unsigned integer", ErrTypeMismatch, v.describe())
+		return 0, fmt.Errorf("gguf: %w: value is %s, not an unsigned integer", ErrTypeMismatch, withArticle(v.describe()))
 	}
 	return v.bits, nil
 }
@@ -431,7 +465,7 @@ func (v Value) Uint() (uint64, error) {
 // Int returns a signed integer (int8, int16, int32 or int64).
 func (v Value) Int() (int64, error) {
 	if !v.typ.signed() {
-		return 0, fmt.Errorf("gguf: %w: value is %s, not a signed integer", ErrTypeMismatch, v.describe())
+		return 0, fmt.Errorf("gguf: %w: value is %s, not a signed integer", ErrTypeMismatch, withArticle(v.describe()))
 	}
 	return int64(v.bits), nil
 }
@@ -444,7 +478,7 @@ func (v Value) Float() (float64, error) {
 	case ValueFloat64:
 		return math.Float64frombits(v.bits), nil
 	}
-	return 0, fmt.Errorf("gguf: %w: value is %s, not a float", ErrTypeMismatch, v.describe())
+	return 0, fmt.Errorf("gguf: %w: value is %s, not a float", ErrTypeMismatch, withArticle(v.describe()))
 }
 
 // Bool returns a bool.
@@ -545,7 +579,7 @@ func (a *array) equal(b *array) bool {
 		return eq
 	case ValueArray:
 		for i := 0; i < a.n; i++ {
-			if !a.vals[i].Equal(b.vals[i]) {
+			if !a.child(i).Equal(b.child(i)) {
 				return false
 			}
 		}

@@ -73,7 +73,7 @@ func (v Value) WriteText(w io.Writer) error {
 		for i := 0; i < a.n; i++ {
 			line = line[:0]
 			if a.elem == ValueArray {
-				line = a.vals[i].appendJSON(line)
+				line = a.child(i).appendJSON(line)
 			} else {
 				line = a.at(i).appendScalarText(line)
 			}

@@ -100,7 +100,7 @@ func (e *headerEncoder) array(v Value) {
 		}
 	case a.elem == ValueArray:
 		for i := 0; i < a.n && e.err == nil; i++ {
-			e.array(a.vals[i]) // an element's payload is its own element type, count and elements
+			e.array(a.child(i)) // an element's payload is its own element type, count and elements
 		}
 	case a.order == e.order || a.elem.fixedSize() == 1:
 		e.bytes(a.raw[:a.n*a.elem.fixedSize()])
