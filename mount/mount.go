@@ -20,6 +20,7 @@ import (
 	"github.com/ggufs/ggufs/fs"
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 // CacheSize is how much device memory the tensors may take: Bytes, or else
@@ -153,7 +154,7 @@ func (m *Mount) Summary() string {
 		shards = fmt.Sprintf(" (%d shards)", n)
 	}
 	return fmt.Sprintf("mounted %s%s on %s: %d tensors, %s, device %s, cache %s",
-		m.File, shards, m.Dir, len(m.Model.Tensors), BytesText(m.total), m.Device, BytesText(m.Cache.Budget()))
+		m.File, shards, m.Dir, len(m.Model.Tensors), units.Text(m.total), m.Device, units.Text(m.Cache.Budget()))
 }
 
 // Prefetch uploads every tensor the tree serves that can be uploaded,
@@ -215,18 +216,4 @@ func (m *Mount) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// BytesText writes n in binary units: "512 B", "1.50 KiB", "3.25 GiB".
-func BytesText(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ggufs/ggufs/internal/bench"
+	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/mount"
 )
 
@@ -46,7 +47,7 @@ func runBenchFuse(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError{"bench fuse takes no arguments"}
 	}
-	size, err := parseBytes(c.String("size"))
+	size, err := units.Parse(c.String("size"))
 	if err != nil || size < 1<<20 {
 		return usageError{fmt.Sprintf("--size %q: want at least 1MiB", c.String("size"))}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ggufs/ggufs/cache"
 	"github.com/ggufs/ggufs/internal/bench"
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 func benchLoadCommand() *cli.Command {
@@ -74,7 +75,7 @@ func benchLoadArgs(c *cli.Context) (bench.LoadOptions, error) {
 	o.Cache = cache.Options{Budget: size.Bytes, BudgetFraction: size.Fraction, LoadGroupsInFlight: c.Int("groups")}
 	for flag, dst := range map[string]*uint64{"arena-size": &o.Cache.ArenaSize, "group-size": &o.Cache.LoadGroupBytes} {
 		if s := c.String(flag); s != "" {
-			n, err := parseBytes(s)
+			n, err := units.Parse(s)
 			if err != nil || n == 0 {
 				return o, usageError{fmt.Sprintf("--%s %q: want a byte count such as 512MiB", flag, s)}
 			}

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"testing"
 	"encoding/json"
 	"path/filepath"
+	"testing"
 
 	"github.com/ggufs/ggufs/internal/bench"
 	"github.com/ggufs/ggufs/synth"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -48,10 +49,10 @@ func genReport(w io.Writer, paths []string, opts synth.Options, st synth.Stats, 
 		data = fmt.Sprintf("data from seed %d", opts.Seed)
 	}
 	fmt.Fprintf(w, "  header %s, %s of tensor %s, file size %s (%d bytes)\n",
-		bytesText(st.DataOffset), bytesText(st.DataBytes), data, bytesText(st.FileBytes), st.FileBytes)
+		units.Text(st.DataOffset), units.Text(st.DataBytes), data, units.Text(st.FileBytes), st.FileBytes)
 	rate := ""
 	if secs := elapsed.Seconds(); secs > 0 && !opts.Sparse {
-		rate = fmt.Sprintf(", %s/s", bytesText(uint64(float64(st.FileBytes)/secs)))
+		rate = fmt.Sprintf(", %s/s", units.Text(uint64(float64(st.FileBytes)/secs)))
 	}
 	fmt.Fprintf(w, "  in %s%s\n", elapsed.Round(time.Millisecond), rate)
 }
@@ -68,18 +69,4 @@ func genAlignment(o synth.Options) uint64 {
 		return gguf.DefaultAlignment
 	}
 	return o.Alignment
-}
-
-// bytesText formats n with a binary unit: 512 B, 1.5 KiB, 3.81 GiB.
-func bytesText(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 // writeInspectText renders the report for people: a header summary, the
@@ -18,23 +20,23 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 	first := r.Shards[0]
 	if len(r.Shards) == 1 {
 		fmt.Fprintf(w, "%s: GGUF v%d, %s-endian, alignment %d, %s (%d bytes); data section at byte %d\n",
-			r.Path, r.Version, r.ByteOrder, r.Alignment, bytesText(uint64(r.FileSize)), r.FileSize, r.DataOffset)
+			r.Path, r.Version, r.ByteOrder, r.Alignment, units.Text(uint64(r.FileSize)), r.FileSize, r.DataOffset)
 	} else {
 		var all uint64
 		for _, s := range r.Shards {
 			all += uint64(s.FileSize)
 		}
 		fmt.Fprintf(w, "%s: part of a split model of %d shards, %s in all; metadata from the first shard, %s\n",
-			r.Path, len(r.Shards), bytesText(all), first.Path)
+			r.Path, len(r.Shards), units.Text(all), first.Path)
 	}
 	fmt.Fprintf(w, "%d metadata keys; %d tensors, %s elements, %s of data\n",
-		len(r.Metadata), r.Total.Tensors, groupDigits(r.Total.Elements), bytesText(r.Total.NBytes))
+		len(r.Metadata), r.Total.Tensors, groupDigits(r.Total.Elements), units.Text(r.Total.NBytes))
 	if len(r.Shards) > 1 {
 		fmt.Fprintf(w, "\nshards (%d)\n", len(r.Shards))
 		rows := [][]string{{"shard", "path", "version", "order", "alignment", "data offset", "tensors", "size"}}
 		for _, s := range r.Shards {
 			rows = append(rows, []string{strconv.Itoa(s.Index), s.Path, "v" + strconv.FormatUint(uint64(s.Version), 10), s.ByteOrder,
-				strconv.FormatUint(s.Alignment, 10), strconv.FormatUint(s.DataOffset, 10), strconv.Itoa(s.Tensors), bytesText(uint64(s.FileSize))})
+				strconv.FormatUint(s.Alignment, 10), strconv.FormatUint(s.DataOffset, 10), strconv.Itoa(s.Tensors), units.Text(uint64(s.FileSize))})
 		}
 		writeColumns(w, rows, []bool{true, false, false, false, true, true, true, true})
 	}
@@ -53,7 +55,7 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 	fmt.Fprintf(w, "\ntotals by dtype\n")
 	rows := [][]string{{"dtype", "tensors", "elements", "bytes", ""}}
 	for _, t := range append(r.Totals, inspectTotal{Type: "all", inspectSum: r.Total}) {
-		rows = append(rows, []string{t.Type, strconv.Itoa(t.Tensors), groupDigits(t.Elements), groupDigits(t.NBytes), bytesText(t.NBytes)})
+		rows = append(rows, []string{t.Type, strconv.Itoa(t.Tensors), groupDigits(t.Elements), groupDigits(t.NBytes), units.Text(t.NBytes)})
 	}
 	writeColumns(w, rows, []bool{false, true, true, true, true})
 	if r.UnknownTensors > 0 {

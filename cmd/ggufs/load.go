@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/mount/ctl"
 )
 
@@ -71,7 +72,7 @@ func runLoad(c *cli.Context) error {
 	elapsed := time.Since(start)
 	total := progress.Done()
 	fmt.Fprintf(c.App.Writer, "loaded %d tensors (%s) in %.2fs, %.2f GB/s\n",
-		loaded, bytesText(total), elapsed.Seconds(), float64(total)/elapsed.Seconds()/1e9)
+		loaded, units.Text(total), elapsed.Seconds(), float64(total)/elapsed.Seconds()/1e9)
 	return nil
 }
 

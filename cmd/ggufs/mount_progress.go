@@ -9,6 +9,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 // progressLineEvery is how often plain progress lines are written when the
@@ -144,5 +146,5 @@ func (p *uploadProgress) line(suffix string) {
 		eta = fmt.Sprintf(", ETA %s", (time.Duration(float64(p.total-p.done)/rate*1e9) + time.Second/2).Truncate(time.Second))
 	}
 	fmt.Fprintf(p.w, "%s: %s of %s (%.0f%%), %.2f GB/s%s%s\n",
-		p.label, bytesText(p.done), bytesText(p.total), pct, rate/1e9, eta, suffix)
+		p.label, units.Text(p.done), units.Text(p.total), pct, rate/1e9, eta, suffix)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/mount/ctl"
 )
 
@@ -70,7 +71,7 @@ func runStatus(c *cli.Context) error {
 func printStatus(c *cli.Context, rep statusReport) {
 	w, s := c.App.Writer, rep.Stats
 	fmt.Fprintf(w, "%s on device %s: %d of %d tensors resident (%s of a %s cache)\n", s.Model, s.Device,
-		s.Cache.ResidentTensors, s.Tensors, bytesText(s.Cache.ResidentBytes), bytesText(s.Cache.BudgetBytes))
+		s.Cache.ResidentTensors, s.Tensors, units.Text(s.Cache.ResidentBytes), units.Text(s.Cache.BudgetBytes))
 	if l := s.LoadAll; l != nil {
 		state := "done"
 		switch {
@@ -79,9 +80,9 @@ func printStatus(c *cli.Context, rep statusReport) {
 		case l.Error != "":
 			state = "failed: " + l.Error
 		}
-		fmt.Fprintf(w, "load of every tensor: %s, %s of %s\n", state, bytesText(l.BytesDone), bytesText(l.BytesTotal))
+		fmt.Fprintf(w, "load of every tensor: %s, %s of %s\n", state, units.Text(l.BytesDone), units.Text(l.BytesTotal))
 	}
 	for _, t := range rep.Tensors {
-		fmt.Fprintf(w, "  %-40s %-8s %10s  %s\n", t.Name, t.Dtype, bytesText(t.Nbytes), strings.TrimSpace(t.Status))
+		fmt.Fprintf(w, "  %-40s %-8s %10s  %s\n", t.Name, t.Dtype, units.Text(t.Nbytes), strings.TrimSpace(t.Status))
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/mount"
 )
 
@@ -46,7 +47,7 @@ func Fuse(w io.Writer, work string, size uint64, opts hip.Options, stop *atomic.
 	if err := writeFuseBenchModel(modelPath, size); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "bench fuse: %s tensor, 1 MiB reads, %d CPUs\n", mount.BytesText(size), runtime.NumCPU())
+	fmt.Fprintf(w, "bench fuse: %s tensor, 1 MiB reads, %d CPUs\n", units.Text(size), runtime.NumCPU())
 
 	// Both servers are mounted at once and their reads alternate, so that
 	// load from elsewhere on the machine hits both alike.
@@ -97,7 +98,7 @@ func Fuse(w io.Writer, work string, size uint64, opts hip.Options, stop *atomic.
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %-10s %4d tensors %12s  %7.1f ms  %7.1f ms\n", p.preset, mt.tensors, mount.BytesText(mt.fileBytes),
+		fmt.Fprintf(w, "  %-10s %4d tensors %12s  %7.1f ms  %7.1f ms\n", p.preset, mt.tensors, units.Text(mt.fileBytes),
 			mt.inProcess.Seconds()*1e3, mt.command.Seconds()*1e3)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/ggufs/ggufs/cache"
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
-	"github.com/ggufs/ggufs/mount"
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 // LoadOptions are bench load's settings.
@@ -331,20 +331,20 @@ func (b *LoadReport) summarize() {
 
 func (b *LoadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "backend %s\n", b.Backend)
-	fmt.Fprintf(w, "model %s: %d tensors, %s; page cache warmed in %.2f s\n", b.File, b.Tensors, mount.BytesText(b.Bytes), b.WarmSecs)
+	fmt.Fprintf(w, "model %s: %d tensors, %s; page cache warmed in %.2f s\n", b.File, b.Tensors, units.Text(b.Bytes), b.WarmSecs)
 	if b.PinnedGBps > 0 {
-		fmt.Fprintf(w, "pinned memcpy   %10s  %6.2f GB/s  (baseline)\n", mount.BytesText(b.PinnedSize), b.PinnedGBps)
+		fmt.Fprintf(w, "pinned memcpy   %10s  %6.2f GB/s  (baseline)\n", units.Text(b.PinnedSize), b.PinnedGBps)
 	} else {
 		fmt.Fprintf(w, "pinned memcpy   n/a: backend %s has no pinned copy\n", b.Backend)
 	}
-	fmt.Fprintf(w, "one Upload call %10s  %6.2f GB/s  (every tensor into one allocation, no cache; best of %d)\n", mount.BytesText(b.Bytes), b.UploadGBps, b.reps)
+	fmt.Fprintf(w, "one Upload call %10s  %6.2f GB/s  (every tensor into one allocation, no cache; best of %d)\n", units.Text(b.Bytes), b.UploadGBps, b.reps)
 	for i, r := range b.Loads {
 		ratio := "-"
 		if b.PinnedGBps > 0 {
 			ratio = fmt.Sprintf("%.2f", r.GBps/b.PinnedGBps)
 		}
 		fmt.Fprintf(w, "LoadAll rep %d   %10s  %6.2f GB/s  ratio %s  %d device allocations (%s)  verified %d tensors (%s)\n",
-			i+1, mount.BytesText(b.Bytes), r.GBps, ratio, r.Allocations, mount.BytesText(r.DeviceBytes), r.VerifiedTensors, mount.BytesText(r.VerifiedBytes))
+			i+1, units.Text(b.Bytes), r.GBps, ratio, r.Allocations, units.Text(r.DeviceBytes), r.VerifiedTensors, units.Text(r.VerifiedBytes))
 		if r.Cache.Evictions > 0 {
 			fmt.Fprintf(w, "  warning: %d tensors were evicted during the load: the budget is too small for this model\n", r.Cache.Evictions)
 		}
