@@ -24,18 +24,12 @@ func OpenBackend(o hip.Options, size CacheSize, log io.Writer, debug bool) Devic
 }
 
 // hostCapacity sizes the host backend, which emulates a device in RAM: the
-// cache size when given in bytes, else large enough that the share of it the
-// cache may take holds the whole model with room for arena tails (memory
-// is only taken as tensors load), at least the default.
+// cache size when given in bytes, else 0, which hip.Open turns into the memory
+// actually available (MemAvailable, cgroup limits), the figure `ggufs devices`
+// reports; a --cache-size percentage is a share of that. A model larger than
+// it is served with eviction, never promised memory the machine lacks.
 func hostCapacity(size CacheSize, modelBytes uint64) uint64 {
-	if size.Bytes > 0 {
-		return max(size.Bytes, hip.DefaultHostCapacity)
-	}
-	want := modelBytes + modelBytes/8
-	if size.Fraction > 0 && size.Fraction < 1 {
-		want = uint64(float64(want) / size.Fraction)
-	}
-	return max(want, hip.DefaultHostCapacity)
+	return size.Bytes
 }
 
 // reportBackends says which runtimes were skipped and why: every attempt with
@@ -49,7 +43,11 @@ func reportBackends(w io.Writer, rep *hip.Report, debug bool, chosen hip.Backend
 		if a.Skipped == "" {
 			continue
 		}
-		skipped = append(skipped, a.Backend+": "+a.Skipped)
+		why := a.Skipped
+		if !strings.HasPrefix(why, a.Backend+":") {
+			why = a.Backend + ": " + why // the error does not name its backend
+		}
+		skipped = append(skipped, why)
 		if debug {
 			fmt.Fprintf(w, "ggufs: backend %s skipped: %s\n", a.Backend, a.Skipped)
 		}

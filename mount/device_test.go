@@ -2,14 +2,14 @@ package mount
 
 import "testing"
 
-// On the host backend, the share of the emulated device a --cache-size
-// percentage gives the cache holds the whole model.
-func TestHostCapacityHoldsTheModelAtTheCacheShare(t *testing.T) {
-	const model = 10 << 30
-	for _, frac := range []float64{0.5, 0.8, 1} {
-		c := hostCapacity(CacheSize{Fraction: frac}, model)
-		if budget := uint64(float64(c) * frac); budget < model {
-			t.Errorf("%.0f%%: capacity %d gives the cache %d bytes, less than the %d-byte model", frac*100, c, budget, model)
+// The host backend is never sized from the model: by default hip.Open gives
+// it the memory available (the figure ggufs devices reports), and a size in
+// bytes is taken as given.
+func TestHostCapacityIsNotSizedFromTheModel(t *testing.T) {
+	const model = 40 << 30
+	for _, frac := range []float64{0, 0.5, 1} {
+		if c := hostCapacity(CacheSize{Fraction: frac}, model); c != 0 {
+			t.Errorf("%.0f%%: capacity %d, want 0 (the memory available)", frac*100, c)
 		}
 	}
 	if c := hostCapacity(CacheSize{Bytes: 2 << 30}, model); c != 2<<30 {
