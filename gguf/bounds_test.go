@@ -92,7 +92,7 @@ var worstCases = []struct {
 	gen   func(int) []byte
 	bound float64
 }{
-	{"2^n one-byte tensors", manyTensors, 5},
+	{"2^n one-byte tensors", manyTensors, 4},
 	{"2^n one-byte metadata keys", manyKeys, 4},
 	{"2^n empty strings", manyEmptyStrings, 1.25},
 	{"2^n empty nested arrays", manyNestedArrays, 1.25},

@@ -25,7 +25,7 @@ type File struct {
 	// HeaderSize is where the tensor infos end (DataOffset before padding).
 	HeaderSize uint64
 
-	byName map[string]*TensorInfo
+	byName nameIndex // Tensors by name
 
 	// Byte access: ra always; mapping when Open mapped the file.
 	ra        io.ReaderAt
@@ -38,10 +38,13 @@ type File struct {
 	closed    atomic.Bool
 }
 
-// Tensor looks a tensor up by name.
+// Tensor looks a tensor up by name, in O(log n).
 func (f *File) Tensor(name string) (*TensorInfo, bool) {
-	t, ok := f.byName[name]
-	return t, ok
+	i, ok := f.byName.find(name, func(i int) string { return f.Tensors[i].Name })
+	if !ok {
+		return nil, false
+	}
+	return f.Tensors[i], true
 }
 
 // BigEndian reports whether the file's fields are big-endian.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/bits"
 	"runtime/debug"
+	"slices"
 	"unsafe"
 )
 
@@ -189,10 +190,9 @@ func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 	// file's bytes allow but its records do not back costs little.
 	var slab []TensorInfo
 	var dimSlab []uint64
-	// Exactly n pointers: each record takes at least 20 file bytes
-	// (checked before); the records themselves, larger than the file's,
-	// are allocated as they are read.
-	ptrs := make([]*TensorInfo, 0, n)
+	// Pointers as records are read, doubling (append grows a long slice by
+	// a quarter, allocating five times its final size on the way).
+	ptrs := make([]*TensorInfo, 0, min(n, allocAhead))
 	for i := range n {
 		if len(slab) == cap(slab) {
 			slab = make([]TensorInfo, 0, min(n-i, allocAhead))
@@ -202,6 +202,9 @@ func (p *parser) tensorInfos(n, shard int) ([]*TensorInfo, error) {
 		}
 		slab = append(slab, TensorInfo{Index: i, Shard: shard})
 		t := &slab[len(slab)-1]
+		if len(ptrs) == cap(ptrs) {
+			ptrs = slices.Grow(ptrs, min(n, 2*cap(ptrs))-len(ptrs))
+		}
 		ptrs = append(ptrs, t)
 		at := c.off
 		name, err := c.strUpTo("tensor name length", maxNameBytes)

@@ -82,7 +82,7 @@ type Model struct {
 	Metadata *Metadata
 	Tensors  []*TensorInfo // shard order, then file order
 
-	byName map[string]*TensorInfo
+	byName nameIndex // Tensors by name
 }
 
 // OpenModel opens path; when it is one shard of a split model
@@ -165,20 +165,22 @@ func (m *Model) index(info SplitInfo) error {
 		n += len(f.Tensors)
 	}
 	m.Tensors = make([]*TensorInfo, 0, n)
-	m.byName = make(map[string]*TensorInfo, n)
 	for si, f := range m.Shards {
 		for _, t := range f.Tensors {
 			if t.Shard != si {
 				return &FormatError{Path: f.Path, Offset: -1, Tensor: t.Name, TensorIndex: t.Index,
 					Err: detail(ErrSplit, "tensor says shard %d, file is shard %d", t.Shard, si)}
 			}
-			if prev, dup := m.byName[t.Name]; dup {
-				return &FormatError{Path: f.Path, Offset: -1, Tensor: t.Name, TensorIndex: t.Index,
-					Err: detail(ErrDuplicate, "tensor name also in shard %d (%s)", prev.Shard+1, m.Shards[prev.Shard].Path)}
-			}
-			m.byName[t.Name] = t
 			m.Tensors = append(m.Tensors, t)
 		}
+	}
+	name := func(i int) string { return m.Tensors[i].Name }
+	m.byName = newNameIndex(len(m.Tensors), name)
+	if first, second, dup := m.byName.duplicate(name); dup {
+		prev, t := m.Tensors[first], m.Tensors[second]
+		f := m.Shards[t.Shard]
+		return &FormatError{Path: f.Path, Offset: -1, Tensor: t.Name, TensorIndex: t.Index,
+			Err: detail(ErrDuplicate, "tensor name also in shard %d (%s)", prev.Shard+1, m.Shards[prev.Shard].Path)}
 	}
 	if info.Count > 1 && info.TensorsCount >= 0 && info.TensorsCount != n {
 		return &FormatError{Path: m.Shards[0].Path, Offset: -1, Key: KeySplitTensorsCount, TensorIndex: -1,
@@ -189,8 +191,11 @@ func (m *Model) index(info SplitInfo) error {
 
 // Tensor looks a tensor up by name across all shards.
 func (m *Model) Tensor(name string) (*TensorInfo, bool) {
-	t, ok := m.byName[name]
-	return t, ok
+	i, ok := m.byName.find(name, func(i int) string { return m.Tensors[i].Name })
+	if !ok {
+		return nil, false
+	}
+	return m.Tensors[i], true
 }
 
 // TensorBytes returns t's bytes from its shard, as File.TensorBytes.

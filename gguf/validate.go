@@ -49,13 +49,14 @@ func checkPathComponent(s, what string) error {
 // other. A tensor of a type with no known layout gets its Size from the
 // start of the next tensor (or the end of the file).
 func (f *File) layout() error {
-	f.byName = make(map[string]*TensorInfo, len(f.Tensors))
+	name := func(i int) string { return f.Tensors[i].Name }
+	f.byName = newNameIndex(len(f.Tensors), name)
+	if first, second, dup := f.byName.duplicate(name); dup {
+		t := f.Tensors[second]
+		return &FormatError{Offset: t.offsetAt, Tensor: t.Name, TensorIndex: t.Index,
+			Err: detail(ErrDuplicate, "duplicate tensor name (also tensor %d)", first)}
+	}
 	for _, t := range f.Tensors {
-		if prev, dup := f.byName[t.Name]; dup {
-			return &FormatError{Offset: t.offsetAt, Tensor: t.Name, TensorIndex: t.Index,
-				Err: detail(ErrDuplicate, "duplicate tensor name (also tensor %d)", prev.Index)}
-		}
-		f.byName[t.Name] = t
 		if t.Offset%f.Alignment != 0 {
 			return &FormatError{Offset: t.offsetAt, Tensor: t.Name, TensorIndex: t.Index,
 				Err: detail(ErrMisaligned, "data offset %d is not a multiple of the alignment %d", t.Offset, f.Alignment)}
