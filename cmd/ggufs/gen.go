@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/internal/progress"
 	"github.com/ggufs/ggufs/synth"
 	"github.com/urfave/cli/v2"
 )
@@ -130,13 +131,13 @@ func runGen(c *cli.Context) error {
 		}
 	}
 	start := time.Now()
-	progress := genProgress(shards, opts.Sparse)
+	bar := genProgress(shards, opts.Sparse)
 	var total synth.Stats
 	for k, p := range paths {
-		st, err := genWrite(p, shards[k], progress)
+		st, err := genWrite(p, shards[k], bar)
 		if err != nil {
-			if progress != nil {
-				progress.Finish(err)
+			if bar != nil {
+				bar.Finish(err)
 			}
 			return err
 		}
@@ -148,8 +149,8 @@ func runGen(c *cli.Context) error {
 			total.DataOffset = st.DataOffset
 		}
 	}
-	if progress != nil {
-		progress.Finish(nil)
+	if bar != nil {
+		bar.Finish(nil)
 	}
 	genReport(c.App.Writer, paths, opts, total, time.Since(start))
 	return nil
@@ -159,14 +160,14 @@ func runGen(c *cli.Context) error {
 // so a failed or interrupted run never leaves a half-written model at out.
 // A progress display, if any, counts the bytes (only for models with data:
 // a sparse model needs the file itself, to seek and truncate).
-func genWrite(out string, m *synth.Model, progress *uploadProgress) (synth.Stats, error) {
+func genWrite(out string, m *synth.Model, bar *progress.Bar) (synth.Stats, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
 		return synth.Stats{}, fmt.Errorf("gen: %w", err)
 	}
 	var dst io.Writer = tmp
-	if progress != nil {
-		dst = progressWriter{w: tmp, p: progress}
+	if bar != nil {
+		dst = progressWriter{w: tmp, p: bar}
 	}
 	st, err := m.Write(dst)
 	if err == nil {

@@ -5,14 +5,15 @@ import (
 	"os"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/internal/progress"
 	"github.com/ggufs/ggufs/synth"
 )
 
 // genProgress shows a progress bar on a terminal while gen writes tensor
 // data (minutes for a 40 GB model); it stays silent otherwise, and for
 // sparse models, which take milliseconds.
-func genProgress(shards []*synth.Model, sparse bool) *uploadProgress {
-	if sparse || !isTerminal(os.Stderr) {
+func genProgress(shards []*synth.Model, sparse bool) *progress.Bar {
+	if sparse || !progress.IsTerminal(os.Stderr) {
 		return nil
 	}
 	var total uint64
@@ -25,13 +26,13 @@ func genProgress(shards []*synth.Model, sparse bool) *uploadProgress {
 			total += n
 		}
 	}
-	return newUploadProgress(os.Stderr, "writing", total)
+	return progress.New(os.Stderr, "writing", total)
 }
 
 // progressWriter counts what passes through it into a progress display.
 type progressWriter struct {
 	w io.Writer
-	p *uploadProgress
+	p *progress.Bar
 }
 
 func (pw progressWriter) Write(b []byte) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/internal/inspect"
 	"github.com/urfave/cli/v2"
 )
 
@@ -92,7 +93,7 @@ func runInspect(c *cli.Context) (err error) {
 			err = fmt.Errorf("inspect: %s: %w: the file changed while it was read", a.path, gguf.ErrTruncated)
 		}
 	}()
-	r, err := newInspectReport(a.path, m, a.json, a.maxArray)
+	r, err := inspect.New(a.path, m, a.json, a.maxArray)
 	if err != nil {
 		return fmt.Errorf("inspect: %s: %w", a.path, err)
 	}
@@ -102,5 +103,5 @@ func runInspect(c *cli.Context) (err error) {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(r)
 	}
-	return writeInspectText(c.App.Writer, r)
+	return inspect.WriteText(c.App.Writer, r)
 }

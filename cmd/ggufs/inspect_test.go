@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/internal/inspect"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -66,7 +66,7 @@ func TestInspectJSONIsComplete(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	var r inspectReport
+	var r inspect.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestInspectMaxArray(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	var r inspectReport
+	var r inspect.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestInspectSplitShowsEveryShard(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	var r inspectReport
+	var r inspect.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -232,24 +232,5 @@ func TestInspectTextIsSafeForTerminals(t *testing.T) {
 		if strings.HasPrefix(line, "name") {
 			t.Errorf("a tensor name broke its line: %q", line)
 		}
-	}
-}
-
-// The tensor table's appendOneLine agrees with oneLine: control characters
-// and invalid UTF-8 become U+FFFD, the rest is kept.
-func TestAppendOneLine(t *testing.T) {
-	for _, s := range []string{"", "blk.0.attn_q.weight", "a\nb\rc\x00d\x7fe", "caf\xc3\xa9", "bad\xff\xc3", "\u2028é"} {
-		if got := string(appendOneLine([]byte("x"), s)); got != "x"+oneLine(s) {
-			t.Errorf("appendOneLine(%q) = %q, want %q", s, got[1:], oneLine(s))
-		}
-	}
-}
-
-func TestSaturatingAdd(t *testing.T) {
-	if got := saturatingAdd(1<<63, 1<<63); got != math.MaxUint64 {
-		t.Errorf("2^63 + 2^63 = %d, want the largest uint64", got)
-	}
-	if got := saturatingAdd(2, 3); got != 5 {
-		t.Errorf("2 + 3 = %d", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/progress"
 	"github.com/ggufs/ggufs/internal/units"
 	"github.com/ggufs/ggufs/mount/ctl"
 )
@@ -40,11 +41,11 @@ func runLoad(c *cli.Context) error {
 	}
 	names := c.Args().Tail()
 	start := time.Now()
-	progress := newUploadProgress(c.App.ErrWriter, "load", 0)
+	bar := progress.New(c.App.ErrWriter, "load", 0)
 	var loaded int
 	if len(names) == 0 {
-		err = client.LoadAll(c.Context, progress.Progress)
-		progress.Finish(err)
+		err = client.LoadAll(c.Context, bar.Progress)
+		bar.Finish(err)
 		if err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
@@ -61,16 +62,16 @@ func runLoad(c *cli.Context) error {
 				total += t.Nbytes
 			}
 		}
-		progress.Progress(0, total)
-		failures := client.LoadTensors(names, progress.Add)
-		progress.Finish(errors.Join(failures...))
+		bar.Progress(0, total)
+		failures := client.LoadTensors(names, bar.Add)
+		bar.Finish(errors.Join(failures...))
 		if err := loadFailed(c, failures, len(names)); err != nil {
 			return err
 		}
 		loaded = len(names)
 	}
 	elapsed := time.Since(start)
-	total := progress.Done()
+	total := bar.Done()
 	fmt.Fprintf(c.App.Writer, "loaded %d tensors (%s) in %.2fs, %.2f GB/s\n",
 		loaded, units.Text(total), elapsed.Seconds(), float64(total)/elapsed.Seconds()/1e9)
 	return nil

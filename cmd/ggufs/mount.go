@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/progress"
 	"github.com/ggufs/ggufs/mount"
 )
 
@@ -108,7 +109,7 @@ func runMount(c *cli.Context) error {
 		}()
 		go func() { // ends with the load
 			defer close(prefetched)
-			p := newUploadProgress(opts.Log, "prefetch", 0)
+			p := progress.New(opts.Log, "prefetch", 0)
 			err := m.Prefetch(pctx, p.Progress)
 			p.Finish(err)
 			if err != nil && pctx.Err() == nil {

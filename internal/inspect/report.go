@@ -1,4 +1,7 @@
-package main
+// Package inspect describes a GGUF model for people and programs: header,
+// metadata, tensor table and totals, as `ggufs inspect` prints them (text)
+// and as docs/inspect-json.md specifies them (JSON).
+package inspect
 
 import (
 	"encoding/binary"
@@ -9,13 +12,13 @@ import (
 	"github.com/ggufs/ggufs/gguf"
 )
 
-// inspectSchemaVersion is bumped on any incompatible change to the JSON
+// SchemaVersion is bumped on any incompatible change to the JSON
 // form (docs/inspect-json.md); adding fields is compatible.
-const inspectSchemaVersion = 1
+const SchemaVersion = 1
 
-// inspectReport is everything inspect shows. The text form renders it; the
+// Report is everything inspect shows. The text form renders it; the
 // JSON form is it, field for field (docs/inspect-json.md).
-type inspectReport struct {
+type Report struct {
 	SchemaVersion int    `json:"schema_version"`
 	Path          string `json:"path"`
 	// The header facts of the file named (the first shard of a split model).
@@ -25,16 +28,16 @@ type inspectReport struct {
 	DataOffset uint64 `json:"data_offset"`
 	FileSize   int64  `json:"file_size"`
 
-	Shards   []inspectShard  `json:"shards"`
-	Metadata []inspectKV     `json:"metadata"`
-	Tensors  []inspectTensor `json:"tensors"`
-	Totals   []inspectTotal  `json:"totals"`
-	Total    inspectSum      `json:"total"`
+	Shards   []Shard  `json:"shards"`
+	Metadata []KV     `json:"metadata"`
+	Tensors  []Tensor `json:"tensors"`
+	Totals   []Total  `json:"totals"`
+	Total    Sum      `json:"total"`
 	// UnknownTensors counts tensors whose type has no known layout.
 	UnknownTensors int `json:"unknown_tensors"`
 }
 
-type inspectShard struct {
+type Shard struct {
 	Index        int    `json:"index"`
 	Path         string `json:"path"`
 	Version      uint32 `json:"version"`
@@ -46,9 +49,9 @@ type inspectShard struct {
 	Tensors      int    `json:"tensors"`
 }
 
-// inspectKV is one metadata entry. For an array, ElemType and Len are set
-// and Value is a JSON array (of inspectArray objects for arrays of arrays).
-type inspectKV struct {
+// KV is one metadata entry. For an array, ElemType and Len are set
+// and Value is a JSON array (of Array objects for arrays of arrays).
+type KV struct {
 	Key       string          `json:"key"`
 	Type      string          `json:"type"`
 	ElemType  string          `json:"elem_type,omitempty"`
@@ -59,15 +62,15 @@ type inspectKV struct {
 	value gguf.Value // for the text form
 }
 
-// inspectArray is an array nested in an array.
-type inspectArray struct {
+// Array is an array nested in an array.
+type Array struct {
 	ElemType  string          `json:"elem_type"`
 	Len       int             `json:"len"`
 	Value     json.RawMessage `json:"value"`
 	Truncated bool            `json:"truncated,omitempty"`
 }
 
-type inspectTensor struct {
+type Tensor struct {
 	Index          int      `json:"index"` // in its file's tensor table
 	Shard          int      `json:"shard"`
 	Name           string   `json:"name"`
@@ -82,14 +85,14 @@ type inspectTensor struct {
 	SizeFromLayout bool     `json:"size_from_layout"`
 }
 
-// inspectTotal sums the tensors of one type.
-type inspectTotal struct {
+// Total sums the tensors of one type.
+type Total struct {
 	Type   string `json:"type"`
 	TypeID uint32 `json:"type_id"`
-	inspectSum
+	Sum
 }
 
-type inspectSum struct {
+type Sum struct {
 	Tensors  int    `json:"tensors"`
 	Elements uint64 `json:"elements"`
 	NBytes   uint64 `json:"nbytes"`
@@ -102,42 +105,42 @@ func byteOrderName(o binary.ByteOrder) string {
 	return "little"
 }
 
-// newInspectReport describes m. With values, each metadata entry carries its
+// New describes m. With values, each metadata entry carries its
 // JSON value (the text report prints summaries only, and encoding a 128k-token
 // vocabulary would be most of its run time); maxArray > 0 cuts arrays in those
 // values to their first maxArray elements (marking them truncated).
-func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*inspectReport, error) {
+func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error) {
 	first := m.Shards[0]
-	r := &inspectReport{
-		SchemaVersion: inspectSchemaVersion,
+	r := &Report{
+		SchemaVersion: SchemaVersion,
 		Path:          path,
 		Version:       first.Version,
 		ByteOrder:     byteOrderName(first.ByteOrder),
 		Alignment:     first.Alignment,
 		DataOffset:    first.DataOffset,
 		FileSize:      first.Size,
-		Shards:        []inspectShard{},
-		Metadata:      []inspectKV{},
-		Tensors:       make([]inspectTensor, 0, len(m.Tensors)),
-		Totals:        []inspectTotal{},
+		Shards:        []Shard{},
+		Metadata:      []KV{},
+		Tensors:       make([]Tensor, 0, len(m.Tensors)),
+		Totals:        []Total{},
 	}
 	for i, f := range m.Shards {
-		r.Shards = append(r.Shards, inspectShard{
+		r.Shards = append(r.Shards, Shard{
 			Index: i, Path: f.Path, Version: f.Version, ByteOrder: byteOrderName(f.ByteOrder),
 			Alignment: f.Alignment, DataOffset: f.DataOffset, FileSize: f.Size,
 			MetadataKeys: f.Metadata.Len(), Tensors: len(f.Tensors),
 		})
 	}
 	for key, v := range m.Metadata.All() {
-		kv, err := inspectEntry(key, v, values, maxArray)
+		kv, err := entry(key, v, values, maxArray)
 		if err != nil {
 			return nil, err
 		}
 		r.Metadata = append(r.Metadata, kv)
 	}
-	totals := map[gguf.Type]*inspectTotal{}
+	totals := map[gguf.Type]*Total{}
 	for _, t := range m.Tensors {
-		it := inspectTensor{
+		it := Tensor{
 			Index: t.Index, Shard: t.Shard, Name: t.Name, Type: t.Type.String(), TypeID: uint32(t.Type),
 			Known: t.Type.Known(), Dims: append([]uint64{}, t.Dims...), Elements: t.Elements(),
 			Offset: t.Offset, FileOffset: t.FileOffset, NBytes: t.Size, SizeFromLayout: t.SizeFromLayout,
@@ -148,10 +151,10 @@ func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*i
 		}
 		tot := totals[t.Type]
 		if tot == nil {
-			tot = &inspectTotal{Type: it.Type, TypeID: it.TypeID}
+			tot = &Total{Type: it.Type, TypeID: it.TypeID}
 			totals[t.Type] = tot
 		}
-		for _, x := range []*inspectSum{&tot.inspectSum, &r.Total} {
+		for _, x := range []*Sum{&tot.Sum, &r.Total} {
 			x.Tensors++
 			// Each count fits int64; their sum over tensors of unknown
 			// types need not: saturate rather than wrap.
@@ -163,7 +166,7 @@ func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*i
 		r.Totals = append(r.Totals, *tot)
 	}
 	// Largest share of the bytes first, as a reader of totals wants.
-	slices.SortFunc(r.Totals, func(a, b inspectTotal) int {
+	slices.SortFunc(r.Totals, func(a, b Total) int {
 		if a.NBytes != b.NBytes {
 			if a.NBytes > b.NBytes {
 				return -1
@@ -175,8 +178,8 @@ func newInspectReport(path string, m *gguf.Model, values bool, maxArray int) (*i
 	return r, nil
 }
 
-func inspectEntry(key string, v gguf.Value, values bool, maxArray int) (inspectKV, error) {
-	kv := inspectKV{Key: key, Type: v.Type().String(), value: v}
+func entry(key string, v gguf.Value, values bool, maxArray int) (KV, error) {
+	kv := KV{Key: key, Type: v.Type().String(), value: v}
 	if v.Type() == gguf.ValueArray {
 		n := v.Len()
 		kv.ElemType, kv.Len = v.ElemType().String(), &n
@@ -189,14 +192,14 @@ func inspectEntry(key string, v gguf.Value, values bool, maxArray int) (inspectK
 		kv.Value = raw
 		return kv, err
 	}
-	raw, truncated, err := inspectArrayJSON(v, maxArray)
+	raw, truncated, err := arrayJSON(v, maxArray)
 	kv.Value, kv.Truncated = raw, truncated
 	return kv, err
 }
 
-// inspectArrayJSON encodes an array's elements: as gguf.Value's JSON for
-// scalars and strings, as inspectArray objects for nested arrays.
-func inspectArrayJSON(v gguf.Value, maxArray int) (json.RawMessage, bool, error) {
+// arrayJSON encodes an array's elements: as gguf.Value's JSON for
+// scalars and strings, as Array objects for nested arrays.
+func arrayJSON(v gguf.Value, maxArray int) (json.RawMessage, bool, error) {
 	n := v.Len()
 	truncated := maxArray > 0 && n > maxArray
 	if truncated {
@@ -217,11 +220,11 @@ func inspectArrayJSON(v gguf.Value, maxArray int) (json.RawMessage, bool, error)
 		}
 		var raw []byte
 		if e.Type() == gguf.ValueArray {
-			inner, t, err := inspectArrayJSON(e, maxArray)
+			inner, t, err := arrayJSON(e, maxArray)
 			if err != nil {
 				return nil, false, err
 			}
-			raw, err = json.Marshal(inspectArray{ElemType: e.ElemType().String(), Len: e.Len(), Value: inner, Truncated: t})
+			raw, err = json.Marshal(Array{ElemType: e.ElemType().String(), Len: e.Len(), Value: inner, Truncated: t})
 			if err != nil {
 				return nil, false, err
 			}

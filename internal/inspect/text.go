@@ -1,4 +1,4 @@
-package main
+package inspect
 
 import (
 	"bufio"
@@ -12,10 +12,10 @@ import (
 	"github.com/ggufs/ggufs/internal/units"
 )
 
-// writeInspectText renders the report for people: a header summary, the
+// WriteText renders the report for people: a header summary, the
 // metadata (long arrays summarized by type, length and first elements), the
 // tensor table and totals by dtype.
-func writeInspectText(out io.Writer, r *inspectReport) error {
+func WriteText(out io.Writer, r *Report) error {
 	w := bufio.NewWriter(out)
 	first := r.Shards[0]
 	if len(r.Shards) == 1 {
@@ -54,7 +54,7 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 
 	fmt.Fprintf(w, "\ntotals by dtype\n")
 	rows := [][]string{{"dtype", "tensors", "elements", "bytes", ""}}
-	for _, t := range append(r.Totals, inspectTotal{Type: "all", inspectSum: r.Total}) {
+	for _, t := range append(r.Totals, Total{Type: "all", Sum: r.Total}) {
 		rows = append(rows, []string{t.Type, strconv.Itoa(t.Tensors), groupDigits(t.Elements), groupDigits(t.NBytes), units.Text(t.NBytes)})
 	}
 	writeColumns(w, rows, []bool{false, true, true, true, true})
@@ -64,7 +64,7 @@ func writeInspectText(out io.Writer, r *inspectReport) error {
 	return w.Flush()
 }
 
-func writeTensorTable(w io.Writer, r *inspectReport) {
+func writeTensorTable(w io.Writer, r *Report) {
 	where := "the file"
 	if len(r.Shards) > 1 {
 		where = "its shard's file"

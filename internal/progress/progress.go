@@ -1,4 +1,6 @@
-package main
+// Package progress shows how many bytes of a known total are done: a bar
+// with rate and ETA on a terminal, a plain line a second in a log.
+package progress
 
 import (
 	"fmt"
@@ -17,9 +19,9 @@ import (
 // output is not a terminal (a log, a pipe).
 const progressLineEvery = time.Second
 
-// uploadProgress shows bytes uploaded so far: a bar with rate and ETA on a
+// Bar shows bytes done so far: a bar with rate and ETA on a
 // terminal, a plain line a second otherwise. Safe for concurrent use.
-type uploadProgress struct {
+type Bar struct {
 	mu       sync.Mutex
 	w        io.Writer
 	label    string
@@ -31,9 +33,9 @@ type uploadProgress struct {
 	finished bool
 }
 
-func newUploadProgress(w io.Writer, label string, total uint64) *uploadProgress {
-	p := &uploadProgress{w: w, label: label, total: total, start: time.Now()}
-	if isTerminal(w) {
+func New(w io.Writer, label string, total uint64) *Bar {
+	p := &Bar{w: w, label: label, total: total, start: time.Now()}
+	if IsTerminal(w) {
 		p.bar = progressbar.NewOptions64(int64(total),
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
@@ -49,14 +51,15 @@ func newUploadProgress(w io.Writer, label string, total uint64) *uploadProgress 
 	return p
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal, where a bar can redraw itself.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Update records that done bytes of the total are uploaded. Progress never
 // goes backwards: a smaller done than before is ignored.
-func (p *uploadProgress) Update(done uint64) {
+func (p *Bar) Update(done uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.update(done)
@@ -64,7 +67,7 @@ func (p *uploadProgress) Update(done uint64) {
 
 // Progress records done bytes of total, which may be learnt only as the
 // work starts (a cache.Load progress callback).
-func (p *uploadProgress) Progress(done, total uint64) {
+func (p *Bar) Progress(done, total uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if total != p.total && !p.finished {
@@ -77,21 +80,21 @@ func (p *uploadProgress) Progress(done, total uint64) {
 }
 
 // Add records n more bytes uploaded.
-func (p *uploadProgress) Add(n uint64) {
+func (p *Bar) Add(n uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.update(p.done + n)
 }
 
 // Done is the bytes recorded so far.
-func (p *uploadProgress) Done() uint64 {
+func (p *Bar) Done() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.done
 }
 
 // update needs p.mu held.
-func (p *uploadProgress) update(done uint64) {
+func (p *Bar) update(done uint64) {
 	if p.finished || done < p.done {
 		return
 	}
@@ -107,7 +110,7 @@ func (p *uploadProgress) update(done uint64) {
 }
 
 // Finish writes the last state: the bar completed or a final line.
-func (p *uploadProgress) Finish(err error) {
+func (p *Bar) Finish(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.finished {
@@ -131,7 +134,7 @@ func (p *uploadProgress) Finish(err error) {
 }
 
 // line writes "LABEL: 1.20 GiB of 3.80 GiB (31%), 5.10 GB/s, ETA 1s".
-func (p *uploadProgress) line(suffix string) {
+func (p *Bar) line(suffix string) {
 	elapsed := time.Since(p.start).Seconds()
 	pct := 100.0
 	if p.total > 0 {

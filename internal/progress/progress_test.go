@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"io"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestUploadProgressAddsConcurrently(t *testing.T) {
-	p := newUploadProgress(io.Discard, "t", 16000)
+	p := New(io.Discard, "t", 16000)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
@@ -25,7 +25,7 @@ func TestUploadProgressAddsConcurrently(t *testing.T) {
 }
 
 func TestUploadProgressNeverGoesBackwards(t *testing.T) {
-	p := newUploadProgress(io.Discard, "t", 0)
+	p := New(io.Discard, "t", 0)
 	p.Progress(500, 1000)
 	p.Progress(200, 1000)
 	p.Update(100)
