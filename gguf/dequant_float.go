@@ -1,0 +1,54 @@
+package gguf
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+)
+
+// halfBits converts IEEE binary16 bits to binary32 bits exactly: by moving
+// bits, never by float arithmetic, so NaN payloads (signalling ones too),
+// infinities, signed zeros and subnormals come through unchanged.
+func halfBits(h uint16) uint32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f:
+		return sign | 0x7f800000 | man<<13
+	case exp != 0:
+		return sign | (exp+112)<<23 | man<<13
+	case man == 0:
+		return sign
+	}
+	// A subnormal half, man × 2^-24, is a normal float: its top bit at p
+	// gives exponent p-24, and the bits below it become the mantissa.
+	p := uint32(31 - bits.LeadingZeros32(man))
+	return sign | (p+103)<<23 | (man<<(23-p))&0x7fffff
+}
+
+// halfAt reads the little-endian binary16 at b[0:2] as a float32.
+func halfAt(b0, b1 byte) float32 {
+	return math.Float32frombits(halfBits(uint16(b0) | uint16(b1)<<8))
+}
+
+func decodeF32(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+	}
+}
+
+func decodeF16(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(halfBits(uint16(src[2*i]) | uint16(src[2*i+1])<<8))
+	}
+}
+
+// decodeBF16 widens bfloat16 by its definition: the top half of a binary32.
+func decodeBF16(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(uint32(src[2*i])<<16 | uint32(src[2*i+1])<<24)
+	}
+}
