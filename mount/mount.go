@@ -43,6 +43,9 @@ type Options struct {
 	AllowOther bool
 	// Debug logs every FUSE request and every GPU runtime tried.
 	Debug bool
+	// NonEmpty mounts over a mountpoint that holds files (hiding them);
+	// without it such a mountpoint is refused (ErrNotEmpty).
+	NonEmpty bool
 	// Log receives diagnostics: skipped runtimes, errors the tree maps to
 	// EIO (nil: os.Stderr).
 	Log io.Writer
@@ -77,6 +80,11 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.NonEmpty {
+		if err := checkEmpty(dir); err != nil {
+			return nil, err
+		}
+	}
 	// Absolute, so that stats.json and user.ggufs.shard name the file for
 	// readers in any directory.
 	if abs, err := filepath.Abs(model); err == nil {
@@ -102,6 +110,9 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 		return nil, err
 	}
 	if err := m.build(o); err != nil {
+		return nil, err
+	}
+	if err := checkBudget(m.Cache.Budget(), m.Model.Tensors); err != nil {
 		return nil, err
 	}
 	server, err := fs.Mount(dir, m.Root, fs.MountOptions{AllowOther: o.AllowOther, Debug: o.Debug, Logger: m.logger()})
