@@ -188,9 +188,8 @@ func (r *Root) statsJSON() []byte {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
 	}
 	if r.cfg.BackendStats != nil {
-		if b, ok := r.cfg.BackendStats().(ctl.BackendStats); ok {
-			s.Backend = &b
-		}
+		b := r.cfg.BackendStats()
+		s.Backend = &b
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

@@ -17,7 +17,6 @@ package fs
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log"
 	"os"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/ggufs/ggufs/cache"
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/mount/ctl"
 )
 
 // Config is what a Root serves.
@@ -41,7 +41,7 @@ type Config struct {
 	// Device names the device in user.ggufs.device and stats.json ("cuda:0").
 	Device string
 	// BackendStats, when set, adds the device backend's counters to stats.json.
-	BackendStats func() any
+	BackendStats func() ctl.BackendStats
 	// Logger receives errors that have no better place than EIO (nil: log.Default()).
 	Logger *log.Logger
 	// ReadPoolBytes caps the host memory of all open data files' read
@@ -123,9 +123,7 @@ func New(cfg Config) (*Root, error) {
 			continue
 		}
 		e := &tensorEntry{info: t, entry: entries[i], shape: joinDims(t.Dims), dtype: t.Type.String()}
-		if t.Shard >= 0 && t.Shard < len(cfg.Model.Shards) {
-			e.npy, _ = npyHeader(t.Type, t.Dims, byteOrder(cfg.Model.Shards[t.Shard]))
-		}
+		e.npy, _ = npyHeader(t.Type, t.Dims, cfg.Model.Shards[t.Shard].ByteOrder) // a Model's shard indices are valid
 		r.tensors = append(r.tensors, e)
 		r.byName[t.Name] = e
 	}
@@ -145,13 +143,6 @@ func New(cfg Config) (*Root, error) {
 		r.meta = append(r.meta, metaEntry{name: entries[i], value: values[i]})
 	}
 	return r, nil
-}
-
-func byteOrder(f *gguf.File) binary.ByteOrder {
-	if f.ByteOrder == nil {
-		return binary.LittleEndian
-	}
-	return f.ByteOrder
 }
 
 func joinDims(dims []uint64) string {
@@ -202,12 +193,6 @@ func (r *Root) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrO
 	return 0
 }
 
-// Tensor reports whether the tree serves a tensor of that name.
-func (r *Root) Tensor(name string) bool {
-	_, ok := r.byName[name]
-	return ok
-}
-
 // status is the text of user.ggufs.status and the status file. A tensor
 // that can never be uploaded says why from the start.
 func (r *Root) status(t *tensorEntry) string {
@@ -224,14 +209,11 @@ func (r *Root) status(t *tensorEntry) string {
 // another file (or the file was rewritten), it says so rather than naming
 // a file whose bytes are not the mounted ones.
 func (r *Root) shardPath(t *tensorEntry) string {
-	if s := t.info.Shard; s >= 0 && s < len(r.cfg.Model.Shards) {
-		f := r.cfg.Model.Shards[s]
-		if !f.PathHoldsFile() {
-			return f.Path + " (changed since mounted: no longer the mounted file)"
-		}
-		return f.Path
+	f := r.cfg.Model.Shards[t.info.Shard]
+	if !f.PathHoldsFile() {
+		return f.Path + " (changed since mounted: no longer the mounted file)"
 	}
-	return ""
+	return f.Path
 }
 
 // dirAttr fills a directory's attributes: read and search for all (the

@@ -146,7 +146,7 @@ func (m *Mount) build(o Options) error {
 		Model:        m.Model,
 		Cache:        m.Cache,
 		Device:       dev.String(),
-		BackendStats: func() any { return dev.Stats() },
+		BackendStats: dev.Stats,
 		Logger:       m.logger(),
 	})
 	if err != nil {
