@@ -13,7 +13,11 @@ import (
 
 func main() {
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	args, err := normalizeArgs(app, os.Args) // flags after arguments, -o, mount.fuse
+	if err == nil {
+		err = app.Run(args)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ggufs: %v\n", err)
 		os.Exit(exitCode(err))
 	}
@@ -23,13 +27,19 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:  "ggufs",
 		Usage: "mount GGUF model files as a filesystem served from GPU memory",
-		// An unknown command is a usage error (exit 2), not a help lookup.
+		Version: versionString(),
+		// An unknown command is a usage error (exit 2), not a help lookup; so
+		// is no command at all, after the usage.
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageError{fmt.Sprintf("unknown command %q (ggufs --help lists them)", c.Args().First())}
 			}
-			return cli.ShowAppHelp(c)
+			if err := cli.ShowAppHelp(c); err != nil {
+				return err
+			}
+			return usageError{"no command given (ggufs help COMMAND says more)"}
 		},
+		EnableBashCompletion: true,
 		OnUsageError: flagError,
 		Commands: []*cli.Command{
 			mountCommand(),
@@ -41,8 +51,8 @@ func newApp() *cli.App {
 			genCommand(),
 			devicesCommand(),
 			benchCommand(),
+			completionCommand(),
 		},
-		HideHelpCommand: true,
 	}
 	setFlagErrors(app.Commands)
 	return app

@@ -52,6 +52,9 @@ Examples:
 			&cli.BoolFlag{Name: "prefetch", Usage: "upload every tensor right after mounting (with progress on stderr) instead of on first read"},
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the tree (needs user_allow_other in /etc/fuse.conf when not root)"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request and every GPU runtime tried to stderr"},
+			&cli.BoolFlag{Name: "nonempty", Usage: "mount over a directory that holds files (they are hidden until unmounted)"},
+			&cli.BoolFlag{Name: "daemon", Aliases: []string{"background"}, Usage: "serve in the background: return once the mount is ready, logging to --log-file"},
+			&cli.StringFlag{Name: "log-file", Usage: "where --daemon logs (default /var/log/ggufs/MOUNTPOINT.log for root, else ~/.local/state/ggufs/)", TakesFile: true},
 		),
 		Action: runMount,
 	}
@@ -73,10 +76,14 @@ func mountOptions(c *cli.Context) (file, dir string, o mount.Options, err error)
 		return "", "", o, usageError{err.Error()}
 	}
 	o.AllowOther, o.Debug, o.Log = c.Bool("allow-other"), c.Bool("debug"), c.App.ErrWriter
+	o.NonEmpty = c.Bool("nonempty")
 	return c.Args().Get(0), c.Args().Get(1), o, nil
 }
 
 func runMount(c *cli.Context) error {
+	if daemonRequested(c) {
+		return runDaemon(c)
+	}
 	file, dir, opts, err := mountOptions(c)
 	if err != nil {
 		return err

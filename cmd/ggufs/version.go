@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// versionString is what --version prints after "ggufs version": the module
+// version, the commit it was built from (with "+changes" when the tree had
+// uncommitted edits) and the Go toolchain, all from the build information Go
+// embeds in the binary.
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (built without module information)"
+	}
+	return formatVersion(info)
+}
+
+func formatVersion(info *debug.BuildInfo) string {
+	commit, dirty, when := "unknown", "", ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+			if len(commit) > 12 {
+				commit = commit[:12]
+			}
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+changes"
+			}
+		case "vcs.time":
+			when = " of " + s.Value
+		}
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	return fmt.Sprintf("%s (commit %s%s%s, %s)", v, commit, dirty, when, info.GoVersion)
+}
