@@ -29,11 +29,20 @@ test-short:
 crosscheck-setup:
 	test/crosscheck/setup.sh
 
+# Every fuzz target of outside input: package:Target. `make fuzz` runs each
+# for FUZZTIME; fuzz-ci runs each briefly (about 40 s in all).
+FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./gguf/
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ || exit 1; \
+	done
 
 fuzz-ci:
-	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 20s ./gguf/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s ./gguf/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitModel$$' -fuzztime 10s ./gguf/
+	$(GO) test -run '^$$' -fuzz '^FuzzNpyHeader$$' -fuzztime 5s ./fs/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime 10s ./fs/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./gguf/ ./cache/ ./hip/
