@@ -25,8 +25,8 @@ func main() {
 
 func newApp() *cli.App {
 	app := &cli.App{
-		Name:  "ggufs",
-		Usage: "mount GGUF model files as a filesystem served from GPU memory",
+		Name:    "ggufs",
+		Usage:   "mount GGUF model files as a filesystem served from GPU memory",
 		Version: versionString(),
 		// An unknown command is a usage error (exit 2), not a help lookup; so
 		// is no command at all, after the usage.
@@ -40,7 +40,7 @@ func newApp() *cli.App {
 			return usageError{"no command given (ggufs help COMMAND says more)"}
 		},
 		EnableBashCompletion: true,
-		OnUsageError: flagError,
+		OnUsageError:         flagError,
 		Commands: []*cli.Command{
 			mountCommand(),
 			unmountCommand(),
