@@ -6,7 +6,7 @@ BIN     := bin/ggufs
 FUZZTIME ?= 60s
 DEMO_DIR ?= /tmp/ggufs-demo
 
-.PHONY: build test test-short lint fuzz fuzz-ci bench demo gpu-test crosscheck-setup clean
+.PHONY: build test test-short lint fuzz fuzz-ci bench demo gpu-test crosscheck-setup clean install uninstall completion
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/ggufs
@@ -59,6 +59,32 @@ demo: build
 # On a machine with an NVIDIA or AMD GPU (see BENCHMARKS.md for the H200 run).
 gpu-test: build
 	test/gpu/run.sh $(BIN)
+
+# Install the binary, the mount(8) helper for `mount -t fuse.ggufs` and fstab
+# (mount(8) looks for helpers in /sbin only, hence SBINDIR), and bash and zsh
+# completion. PREFIX and DESTDIR as usual; `make install DESTDIR=/tmp/root`
+# stages everything under /tmp/root.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= /sbin
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+
+install: build completion
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ggufs
+	sed 's|@BINDIR@|$(BINDIR)|g' scripts/mount.fuse.ggufs.in > bin/mount.fuse.ggufs
+	install -D -m 0755 bin/mount.fuse.ggufs $(DESTDIR)$(SBINDIR)/mount.fuse.ggufs
+	install -D -m 0644 bin/ggufs.bash $(DESTDIR)$(BASHCOMPDIR)/ggufs
+	install -D -m 0644 bin/_ggufs $(DESTDIR)$(ZSHCOMPDIR)/_ggufs
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ggufs $(DESTDIR)$(SBINDIR)/mount.fuse.ggufs \
+		$(DESTDIR)$(BASHCOMPDIR)/ggufs $(DESTDIR)$(ZSHCOMPDIR)/_ggufs
+
+# bin/ggufs.bash and bin/_ggufs: what `ggufs completion bash|zsh` prints.
+completion: build
+	$(BIN) completion bash > bin/ggufs.bash
+	$(BIN) completion zsh > bin/_ggufs
 
 clean:
 	rm -rf bin
