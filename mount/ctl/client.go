@@ -18,6 +18,10 @@ import (
 type Client struct {
 	Dir   string // the mountpoint, absolute
 	owner uint32 // the mounting user: the owner of the root
+	// The attribute calls (setxattr and getxattr, retried on EINTR), apart
+	// so that tests can stand in for a mount.
+	set func(path, name string, value []byte) error
+	get func(path, name string) (string, error)
 }
 
 // Dial checks that dir serves a ggufs tree (its stats.json parses) and
@@ -27,7 +31,7 @@ func Dial(dir string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{Dir: abs}
+	c := &Client{Dir: abs, set: setxattr, get: getxattr}
 	if _, err := c.Stats(); err != nil {
 		return nil, fmt.Errorf("%s is not a ggufs mount: %w", abs, err)
 	}
@@ -62,7 +66,7 @@ var ErrRefused = errors.New("refused")
 // name that had to be escaped, the entry whose user.ggufs.name it is.
 func (c *Client) entry(name string) (string, error) {
 	if name != "" && name != "." && name != ".." && filepath.Base(name) == name {
-		if got, err := getxattr(c.tensorPath(name), XattrName); err == nil && got == name {
+		if got, err := c.get(c.tensorPath(name), XattrName); err == nil && got == name {
 			return name, nil
 		}
 	}
@@ -71,7 +75,7 @@ func (c *Client) entry(name string) (string, error) {
 		return "", fmt.Errorf("listing tensors: %w", err)
 	}
 	for _, e := range entries {
-		if got, err := getxattr(c.tensorPath(e.Name()), XattrName); err == nil && got == name {
+		if got, err := c.get(c.tensorPath(e.Name()), XattrName); err == nil && got == name {
 			return e.Name(), nil
 		}
 	}
@@ -98,7 +102,7 @@ func (c *Client) tensorAt(entry string) (TensorStatus, error) {
 		dst  *string
 	}{{XattrName, &t.Name}, {XattrStatus, &t.Status}, {XattrDtype, &t.Dtype}, {XattrShape, &t.Shape},
 		{XattrNbytes, &nbytes}, {XattrDevice, &t.Device}} {
-		v, err := getxattr(path, f.attr)
+		v, err := c.get(path, f.attr)
 		if err != nil {
 			return t, fmt.Errorf("tensor %s: %s: %w", entry, f.attr, err)
 		}
@@ -131,7 +135,7 @@ func (c *Client) Tensors() ([]TensorStatus, error) {
 
 // control sets a control attribute on path, saying why when refused.
 func (c *Client) control(path, attr string) error {
-	err := setxattr(path, attr, []byte("1"))
+	err := c.set(path, attr, []byte("1"))
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("%w: only the user who mounted %s (uid %d) or root may send %s, not uid %d",
 			ErrRefused, c.Dir, c.owner, attr, os.Getuid())

@@ -3,7 +3,14 @@ package ctl
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // follow reports the load's own bytes, from zero, whatever the device
@@ -57,5 +64,91 @@ func TestAccepts(t *testing.T) {
 		if Accepts([]byte(v)) {
 			t.Errorf("Accepts(%q) = true", v)
 		}
+	}
+}
+
+// fakeMount stands in for a mount's tensors: loading more than one at a
+// time fails with ENOMEM (each fits the device, two do not), as parallel
+// loads that each fit the cache can fail together.
+type fakeMount struct {
+	mu       sync.Mutex
+	loading  int
+	loads    map[string]int // successful loads by tensor
+	refuse   bool           // answer EPERM, as to a user who did not mount
+	overlaps int            // loads that found another one running
+}
+
+func (f *fakeMount) client() *Client {
+	c := &Client{Dir: "/m", owner: 1000}
+	c.get = func(path, name string) (string, error) {
+		entry := filepath.Base(path)
+		switch name {
+		case XattrNbytes:
+			return "100", nil
+		case XattrName:
+			return entry, nil
+		}
+		return "x", nil
+	}
+	c.set = func(path, name string, _ []byte) error {
+		if f.refuse {
+			return unix.EPERM
+		}
+		f.mu.Lock()
+		f.loading++
+		busy := f.loading > 1
+		if busy {
+			f.overlaps++
+		}
+		f.mu.Unlock()
+		runtime.Gosched() // let other loads start meanwhile
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.loading--
+		if busy {
+			return unix.ENOMEM
+		}
+		f.loads[filepath.Base(path)]++
+		return nil
+	}
+	return c
+}
+
+// Tensors that failed for want of device memory while others loaded are
+// loaded again one at a time, so that all of them end up resident.
+func TestLoadTensorsRetriesNoSpaceOneAtATime(t *testing.T) {
+	f := &fakeMount{loads: map[string]int{}}
+	c := f.client()
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	var loaded atomic.Uint64
+	for try := 0; try < 20 && f.overlaps == 0; try++ { // until the parallel pass overlapped
+		f.loads = map[string]int{}
+		loaded.Store(0)
+		if errs := c.LoadTensors(names, func(n uint64) { loaded.Add(n) }); len(errs) > 0 {
+			t.Fatalf("LoadTensors: %v", errs)
+		}
+	}
+	if f.overlaps == 0 {
+		t.Fatal("the parallel pass never ran two loads at once")
+	}
+	for _, n := range names {
+		if f.loads[n] != 1 {
+			t.Errorf("%s loaded %d times, want 1", n, f.loads[n])
+		}
+	}
+	if got := loaded.Load(); got != 100*uint64(len(names)) {
+		t.Errorf("reported %d bytes loaded, want %d", got, 100*len(names))
+	}
+}
+
+// A refused command says who may send it rather than counting failures.
+func TestRefusedLoadSaysWhy(t *testing.T) {
+	f := &fakeMount{loads: map[string]int{}, refuse: true}
+	err := f.client().Load("a")
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "uid 1000") {
+		t.Errorf("refused load: %v; want ErrRefused naming the owner (uid 1000)", err)
+	}
+	if err := f.client().LoadAll(context.Background(), nil); !errors.Is(err, ErrRefused) {
+		t.Errorf("refused load of everything: %v; want ErrRefused", err)
 	}
 }
