@@ -29,21 +29,19 @@ type UploadConfig struct {
 	SmallBytes      uint64 // entries smaller than this are packed into staging buffers
 	// NoPopulate turns off mapping each chunk's pages in one
 	// madvise(MADV_POPULATE_READ) before pinning or copying it (instead of
-	// a fault a page): on the H200 it raised staging from 28 to 36 GB/s.
+	// a fault a page; BENCHMARKS.md has what that gains).
 	NoPopulate bool
 	// NoPread makes staging copy from the mapping even where a Copy names
 	// its SrcFile (for measuring one against the other).
 	NoPread bool
 }
 
-// Defaults, chosen by `ggufs bench upload` on an H200 (CUDA 13, 16 cores;
-// 4 GiB from a warm page cache, pinned copy 55.5 GB/s). Staging filled by
-// pread from the file with 12 workers into 32 buffers of 4 MiB ran at 50.3
-// GB/s (0.91 of pinned); 16 MiB buffers with 6 workers 32, filling from the
-// mapping instead of pread 25 (faulting the mapping in dominates), 64 MiB
-// buffers 30. Registering chunks tops out near 23 GB/s: the driver
-// serialises pinning, and unpinning costs as much again. Small buffers stay
-// warm in the CPU caches between the fill and the DMA read.
+// Defaults, chosen by `ggufs bench upload` on an H200 (BENCHMARKS.md, "GPU
+// upload", has the runs): staging by pread from the file into many small
+// pinned buffers beats larger buffers (the DMA reads what the fill just
+// wrote while it is still in the CPU caches), filling from the mapping
+// (faulting it in dominates) and registering chunks (the driver serialises
+// pinning, and unpinning costs as much again).
 const (
 	defaultChunkBytes      = 64 << 20
 	defaultInFlight        = 6
