@@ -17,7 +17,7 @@ const npyAlign = 64
 const npyMaxV1Header = 65535
 
 // npyKind is the numpy type code (without byte order) of a ggml type that
-// numpy can represent element for element; bf16 and the quantized types have none.
+// numpy can represent element for element (bf16 as its bits); the quantized types have none.
 func npyKind(t gguf.Type) (string, bool) {
 	switch t {
 	case gguf.TypeF32:
@@ -34,6 +34,11 @@ func npyKind(t gguf.Type) (string, bool) {
 		return "i4", true
 	case gguf.TypeI64:
 		return "i8", true
+	case gguf.TypeBF16:
+		// numpy has no bfloat16: the elements are their uint16 bit patterns
+		// (a.astype('<u4') << 16 viewed as '<f4' gives the values; f32.npy
+		// has them converted).
+		return "u2", true
 	}
 	return "", false
 }

@@ -6,6 +6,7 @@
 //	tensors/<name>/         one directory per tensor, with extended attributes
 //	  data                  the tensor's bytes, served from the device copy
 //	  data.npy              numpy header + bytes (f32, f16, f64, i8, i16, i32, i64 only)
+//	  f32 f32.npy           the tensor converted to float32 on read (views.go)
 //	  shape dtype status    text mirrors of the attributes
 //	stats.json              cache and device counters
 //
@@ -185,6 +186,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 		file(td, "shape", newTextFile(r, "shape", constText(t.shape+"\n")))
 		file(td, "dtype", newTextFile(r, "dtype", constText(t.dtype+"\n")))
 		file(td, "status", &liveFile{root: r, render: func() []byte { return []byte(r.status(t) + "\n") }})
+		addFloatViews(r, td, t, file) // f32, f32.npy (views.go)
 	}
 }
 
