@@ -14,6 +14,11 @@
 // tensor resident through the cache; an open data file pins it and keeps a
 // window of its bytes downloaded ahead of a sequential reader (window.go);
 // when the cache evicts a tensor the kernel's cached pages of it are dropped.
+// Errors become errnos in one place (errno.go).
+//
+// The attribute names, the values they accept and the stats.json schema are
+// the control protocol's (mount/ctl); package mount assembles a Root with its
+// model, device and cache and mounts it.
 package fs
 
 import (
