@@ -6,7 +6,7 @@ BIN     := bin/ggufs
 FUZZTIME ?= 60s
 DEMO_DIR ?= /tmp/ggufs-demo
 
-.PHONY: build test test-short lint fuzz fuzz-ci bench demo gpu-test crosscheck-setup clean install uninstall completion
+.PHONY: build test test-short lint fuzz fuzz-ci stress bench demo gpu-test crosscheck-setup clean install uninstall completion
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/ggufs
@@ -37,6 +37,11 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ || exit 1; \
 	done
+
+# Full-size worst-case headers (2^20 tensors, 2^20 keys, 2^26 strings, 2^20
+# nested arrays): memory and time against a plain header (BENCHMARKS.md).
+stress:
+	GGUFS_STRESS=1 $(GO) test -run 'FullSize' -v -timeout 20m ./gguf/
 
 fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s ./gguf/

@@ -3,9 +3,11 @@ package gguf
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Worst-case headers within the limits, scaled by n: what a hostile file
@@ -127,5 +129,36 @@ func BenchmarkWorstNested(b *testing.B) {
 	h := manyNestedArrays(1 << 16)
 	for b.Loop() {
 		parseMapped(h, bytes.NewReader(h), int64(len(h)), false)
+	}
+}
+
+// TestWorstCaseHeadersFullSize parses each worst case at the size the limits
+// allow (2^20 tensors, 2^20 keys, 2^26 empty strings, 2^20 nested arrays)
+// and reports allocation and time against a plain header of the same size.
+// Minutes and gigabytes of test data: only with GGUFS_STRESS=1 (make stress).
+func TestWorstCaseHeadersFullSize(t *testing.T) {
+	if os.Getenv("GGUFS_STRESS") != "1" {
+		t.Skip("full-size worst cases run with GGUFS_STRESS=1 (make stress)")
+	}
+	for _, c := range []struct {
+		name string
+		gen  func(int) []byte
+		n    int
+	}{
+		{"2^20 one-byte tensors", manyTensors, 1 << 20},
+		{"2^20 one-byte metadata keys", manyKeys, 1 << 20},
+		{"2^26 empty strings", manyEmptyStrings, 1 << 26},
+		{"2^20 empty nested arrays", manyNestedArrays, 1 << 20},
+	} {
+		b := c.gen(c.n)
+		start := time.Now()
+		worst, f := parseAllocs(t, b)
+		took := time.Since(start)
+		start = time.Now()
+		plain, _ := parseAllocs(t, plainHeader(int(f.HeaderSize)))
+		plainTook := time.Since(start)
+		t.Logf("%s: header %d MiB; parse allocated %.2fx the header, %.2fx a plain header; time %.2fx a plain header's (%v)",
+			c.name, f.HeaderSize>>20, float64(worst)/float64(f.HeaderSize), float64(worst)/float64(plain),
+			float64(took)/float64(plainTook), took.Round(time.Millisecond))
 	}
 }
