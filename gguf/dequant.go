@@ -139,22 +139,31 @@ func DequantizeRange(dst []float32, data []byte, t Type, first uint64) error {
 // DequantizeTensor converts elements [first, first+len(dst)) of t, read from
 // f's mapping or file. A file that shrinks while it is read faults on the
 // mapping; the fault becomes an error wrapping ErrTruncated, not a crash.
-func (f *File) DequantizeTensor(t *TensorInfo, dst []float32, first uint64) (err error) {
+func (f *File) DequantizeTensor(t *TensorInfo, dst []float32, first uint64) error {
+	if f.BigEndian() {
+		return fmt.Errorf("gguf: tensor %q: %w: the file is big-endian", t.Name, ErrNoDequantizer)
+	}
 	data, err := f.TensorBytes(t)
 	if err != nil {
 		return err
 	}
+	return dequantizeGuarded(t.Name, dst, data, t.Type, first)
+}
+
+// dequantizeGuarded is DequantizeRange over bytes that may fault (a mapping
+// whose file shrank): the fault becomes an error wrapping ErrTruncated.
+func dequantizeGuarded(name string, dst []float32, data []byte, typ Type, first uint64) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			if _, ok := p.(interface{ Addr() uintptr }); !ok {
 				panic(p)
 			}
-			err = fmt.Errorf("gguf: tensor %q: %w: the file shrank while it was read", t.Name, ErrTruncated)
+			err = fmt.Errorf("gguf: tensor %q: %w: the file shrank while it was read", name, ErrTruncated)
 		}
 	}()
-	if err := DequantizeRange(dst, data, t.Type, first); err != nil {
-		return fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	if err := DequantizeRange(dst, data, typ, first); err != nil {
+		return fmt.Errorf("gguf: tensor %q: %w", name, err)
 	}
 	return nil
 }
