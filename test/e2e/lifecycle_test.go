@@ -167,3 +167,44 @@ func TestSignalsUnmountCleanly(t *testing.T) {
 		})
 	}
 }
+
+// Every signal that ends the process unmounts first: none leaves a stale
+// mount behind (SIGKILL cannot be caught; ggufs unmount clears what it leaves).
+func TestEndingSignalsUnmount(t *testing.T) {
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			m := startMount(t, mdl.path)
+			if err := m.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := m.wait(t); code != 0 {
+				t.Errorf("exit %d after %v; stderr: %s", code, sig, m.stderr.String())
+			}
+			if isMounted(t, m.dir) {
+				t.Errorf("still mounted after %v", sig)
+			}
+		})
+	}
+}
+
+// What SIGKILL leaves (a mount whose server is gone) ggufs unmount clears,
+// and the mountpoint is usable again.
+func TestUnmountClearsWhatSIGKILLLeaves(t *testing.T) {
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	m := startMount(t, mdl.path)
+	if err := m.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	m.wait(t)
+	if !isMounted(t, m.dir) {
+		t.Fatal("no stale mount after SIGKILL")
+	}
+	mustRun(t, bin, "unmount", m.dir)
+	if isMounted(t, m.dir) {
+		t.Fatal("ggufs unmount left the stale mount")
+	}
+	if _, err := os.ReadDir(m.dir); err != nil {
+		t.Errorf("mountpoint unusable after ggufs unmount: %v", err)
+	}
+}
