@@ -159,4 +159,3 @@ var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 func floatsOf(p []byte) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(p))), len(p)/4)
 }
-

@@ -1,8 +1,8 @@
 package fs
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"math"
