@@ -191,6 +191,10 @@ func (r *Root) statsJSON() []byte {
 		b := r.cfg.BackendStats()
 		s.Backend = &b
 	}
+	if r.cfg.Sharing != nil {
+		sh := r.cfg.Sharing.Stats()
+		s.Sharing = &sh
+	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		r.log.Printf("fs: stats.json: %v", err)

@@ -53,6 +53,8 @@ type Config struct {
 	// ReadPoolBytes caps the host memory of all open data files' read
 	// windows together (0: DefaultReadPoolBytes of the cache's budget).
 	ReadPoolBytes int64
+	// Sharing, when set, adds ipc.json and tensors/<name>/ipc (ipc.go).
+	Sharing Sharing
 }
 
 // Root is the filesystem's root directory.
@@ -179,6 +181,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	}
 	file(&r.Inode, "metadata.json", newTextFile(r, "metadata.json", r.writeMetadataJSON))
 	file(&r.Inode, "stats.json", &liveFile{root: r, render: r.statsJSON})
+	r.addModelIPC(file) // ipc.json (ipc.go)
 
 	tensors := dir(&r.Inode, "tensors", &plainDir{root: r})
 	for _, t := range r.tensors {
@@ -191,6 +194,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 		file(td, "shape", newTextFile(r, "shape", constText(t.shape+"\n")))
 		file(td, "dtype", newTextFile(r, "dtype", constText(t.dtype+"\n")))
 		file(td, "status", &liveFile{root: r, render: func() []byte { return []byte(r.status(t) + "\n") }})
+		r.addTensorIPC(td, t, file)   // ipc (ipc.go)
 		addFloatViews(r, td, t, file) // f32, f32.npy (views.go)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
 	"github.com/ggufs/ggufs/internal/units"
+	"github.com/ggufs/ggufs/share"
 )
 
 // CacheSize is how much device memory the tensors may take: Bytes, or else
@@ -49,6 +50,9 @@ type Options struct {
 	// Log receives diagnostics: skipped runtimes, errors the tree maps to
 	// EIO (nil: os.Stderr).
 	Log io.Writer
+	// Share configures the socket that lets other processes map the
+	// tensors' device memory (share.go).
+	Share ShareOptions
 }
 
 // Mount is a live mount and everything it holds.
@@ -59,6 +63,7 @@ type Mount struct {
 	Device hip.Backend
 	Cache  *cache.Cache
 	Root   *fs.Root
+	Share  *share.Server // nil when not sharing
 
 	log    io.Writer
 	server *fuse.Server
@@ -141,6 +146,21 @@ func (m *Mount) build(o Options) error {
 	if err != nil {
 		return err
 	}
+	var sharing fs.Sharing
+	if !o.Share.Off {
+		m.Share, err = m.startSharing(o)
+		switch {
+		case err != nil && o.Share.Socket != "":
+			return err
+		case err != nil:
+			// The default place failed (no runtime or temporary
+			// directory of ours): the mount still serves files.
+			fmt.Fprintf(m.log, "ggufs: not sharing device memory with other processes: %v\n", err)
+			m.Share = nil
+		default:
+			sharing = m.Share
+		}
+	}
 	dev := m.Device
 	root, err = fs.New(fs.Config{
 		Model:        m.Model,
@@ -148,6 +168,7 @@ func (m *Mount) build(o Options) error {
 		Device:       dev.String(),
 		BackendStats: dev.Stats,
 		Logger:       m.logger(),
+		Sharing:      sharing,
 	})
 	if err != nil {
 		return err
@@ -210,6 +231,12 @@ func (m *Mount) Close() error {
 	}
 	if m.Root != nil {
 		m.Root.Wait()
+	}
+	if m.Share != nil {
+		// Consumers' holds end here; what they mapped stays theirs.
+		if err := m.Share.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if m.Cache != nil {
 		if err := m.Cache.Close(); err != nil {

@@ -32,7 +32,13 @@ The tree:
                          tensor to the device, reads are served from there
    tensors/<name>/data.npy   numpy header + bytes (f32, f16, f64, i8-i64)
    tensors/<name>/{shape,dtype,status}
+   tensors/<name>/ipc    where the tensor's device copy is, for other processes
+   ipc.json              the same for every tensor (docs/sharing.md)
    stats.json            cache and upload counters
+
+Other processes map the device copy, without copying, through a unix socket
+that the mount serves (named in ipc.json; --share-socket to choose it,
+--no-share for none).
 
 Extended attributes on each tensor directory and data file: user.ggufs.shape,
 dtype, status, nbytes, offset, device, shard. Setting user.ggufs.load uploads
@@ -52,6 +58,8 @@ Examples:
 			&cli.BoolFlag{Name: "prefetch", Usage: "upload every tensor right after mounting (with progress on stderr) instead of on first read"},
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the tree (needs user_allow_other in /etc/fuse.conf when not root)"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request and every GPU runtime tried to stderr"},
+			&cli.StringFlag{Name: "share-socket", Usage: "the unix socket through which other processes map the tensors' device memory (default: in the runtime directory)", TakesFile: true},
+			&cli.BoolFlag{Name: "no-share", Usage: "serve no sharing socket and no ipc files"},
 			&cli.BoolFlag{Name: "nonempty", Usage: "mount over a directory that holds files (they are hidden until unmounted)"},
 			&cli.BoolFlag{Name: "daemon", Aliases: []string{"background"}, Usage: "serve in the background: return once the mount is ready, logging to --log-file"},
 			&cli.StringFlag{Name: "log-file", Usage: "where --daemon logs (default /var/log/ggufs/MOUNTPOINT.log for root, else ~/.local/state/ggufs/)", TakesFile: true},
@@ -77,6 +85,7 @@ func mountOptions(c *cli.Context) (file, dir string, o mount.Options, err error)
 	}
 	o.AllowOther, o.Debug, o.Log = c.Bool("allow-other"), c.Bool("debug"), c.App.ErrWriter
 	o.NonEmpty = c.Bool("nonempty")
+	o.Share = mount.ShareOptions{Off: c.Bool("no-share"), Socket: c.String("share-socket")}
 	return c.Args().Get(0), c.Args().Get(1), o, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ggufs/ggufs/cache"
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/share"
 )
 
 // The extended attributes of a tensor directory and its data files.
@@ -74,6 +75,9 @@ type Stats struct {
 	// LoadAll reports the load that user.ggufs.load on the root started
 	// last; nil when none was.
 	LoadAll *LoadAll `json:"load_all,omitempty"`
+	// Sharing reports the sharing socket's connections and each held
+	// tensor's holders; nil when the mount does not share.
+	Sharing *share.Stats `json:"sharing,omitempty"`
 }
 
 // LoadAll is the whole-model load's progress in stats.json. BytesDone
