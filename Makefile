@@ -76,6 +76,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 
 install: build completion
+	@mkdir -p bin
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ggufs
 	sed 's|@BINDIR@|$(BINDIR)|g' scripts/mount.fuse.ggufs.in > bin/mount.fuse.ggufs
 	install -D -m 0755 bin/mount.fuse.ggufs $(DESTDIR)$(SBINDIR)/mount.fuse.ggufs
@@ -88,6 +89,7 @@ uninstall:
 
 # bin/ggufs.bash and bin/_ggufs: what `ggufs completion bash|zsh` prints.
 completion: build
+	@mkdir -p bin
 	$(BIN) completion bash > bin/ggufs.bash
 	$(BIN) completion zsh > bin/_ggufs
 
