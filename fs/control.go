@@ -128,10 +128,7 @@ func (r *Root) evict(t *tensorEntry) syscall.Errno {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	select {
-	case <-r.inval.invalidate(t):
-	case <-time.After(evictWait):
-	}
+	r.inval.await(r.inval.invalidate(t), evictWait)
 	return 0
 }
 

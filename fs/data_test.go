@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -205,5 +207,33 @@ func TestUploadFailureIsEIO(t *testing.T) {
 	}
 	if got, err := os.ReadFile(f.tensorPath(ti.Name, "data")); err != nil || !bytes.Equal(got, f.tensorBytes(ti)) {
 		t.Errorf("retry after a failed upload: %v", err)
+	}
+}
+
+// user.ggufs.evict returns only once the kernel has dropped the tensor's
+// pages: the invalidation is held at a gate until evict is seen waiting for
+// it, so an evict that did not wait would return first.
+func TestEvictWaitsForTheKernelsPages(t *testing.T) {
+	gate := make(chan struct{})
+	var release sync.Once
+	f := testMountTuned(t, synth.Options{Preset: "tiny"}, 0, func(r *Root) { r.inval.gate = gate })
+	t.Cleanup(func() { release.Do(func() { close(gate) }) }) // before the unmount's Wait
+	ti := f.model.Tensors[0]
+	if _, err := os.ReadFile(f.tensorPath(ti.Name, "data")); err != nil {
+		t.Fatal(err)
+	}
+	returned := make(chan error, 1)
+	go func() { returned <- syscall.Setxattr(f.tensorPath(ti.Name, ""), xattrEvict, nil, 0) }()
+	for f.root.inval.waiting.Load() == 0 {
+		select {
+		case err := <-returned:
+			t.Fatalf("evict returned (%v) before the kernel's pages were dropped", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	release.Do(func() { close(gate) })
+	if err := <-returned; err != nil {
+		t.Fatalf("evict: %v", err)
 	}
 }

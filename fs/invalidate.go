@@ -3,6 +3,7 @@ package fs
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 )
@@ -15,7 +16,10 @@ import (
 // request handler (or with the cache's locks held) can deadlock: each
 // notification therefore runs on its own goroutine.
 type invalidator struct {
-	wg sync.WaitGroup
+	wg      sync.WaitGroup
+	waiting atomic.Int32 // callers in await
+	// gate, when set (tests), holds every invalidation until it closes.
+	gate chan struct{}
 }
 
 // cachedInodes are the inodes whose pages the kernel may cache for a tensor.
@@ -32,6 +36,9 @@ func (v *invalidator) invalidate(t *tensorEntry) <-chan struct{} {
 	go func() {
 		defer v.wg.Done()
 		defer close(done)
+		if v.gate != nil {
+			<-v.gate
+		}
 		for _, ino := range []*fusefs.Inode{t.inodes.data.Load(), t.inodes.npy.Load()} {
 			if ino != nil {
 				// Errors need no action: ENOENT means the kernel never
@@ -42,6 +49,16 @@ func (v *invalidator) invalidate(t *tensorEntry) <-chan struct{} {
 		}
 	}()
 	return done
+}
+
+// await blocks until done closes or limit passes.
+func (v *invalidator) await(done <-chan struct{}, limit time.Duration) {
+	v.waiting.Add(1)
+	defer v.waiting.Add(-1)
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
 }
 
 // wait blocks until every started invalidation has finished.
