@@ -165,6 +165,7 @@ func genWrite(out string, m *synth.Model, bar *progress.Bar) (synth.Stats, error
 	if err != nil {
 		return synth.Stats{}, fmt.Errorf("gen: %w", err)
 	}
+	defer removeOnSignal(tmp.Name())()
 	var dst io.Writer = tmp
 	if bar != nil {
 		dst = progressWriter{w: tmp, p: bar}

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -295,5 +297,39 @@ func TestNamesWithSlashes(t *testing.T) {
 	out := mustRun(t, "getfattr", "--only-values", "-n", "user.ggufs.name", filepath.Join(m.dir, "tensors", "slash%2Fin%2Fname"))
 	if out != "slash/in/name" {
 		t.Errorf("user.ggufs.name = %q", out)
+	}
+}
+
+// Ctrl-C during gen removes the unfinished temporary file.
+func TestGenInterruptedLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "gen", "-o", filepath.Join(dir, "big.gguf"), "--preset", "llama-7b")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the temporary file is being written.
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(5 * time.Millisecond) {
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".big.gguf.tmp-*"))
+		if len(tmps) == 1 {
+			if st, err := os.Stat(tmps[0]); err == nil && st.Size() > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("gen wrote no temporary file; stderr: %s", stderr.String())
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("interrupted gen: %v, want exit 130; stderr: %s", err, stderr.String())
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("interrupted gen left %v", left)
 	}
 }
