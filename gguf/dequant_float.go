@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"sync"
 )
 
 // halfBits converts IEEE binary16 bits to binary32 bits exactly: by moving
@@ -33,15 +34,28 @@ func halfAt(b0, b1 byte) float32 {
 }
 
 func decodeF32(dst []float32, src []byte) {
+	src = src[:4*len(dst)]
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
 }
 
+// halfTable maps every binary16 to its binary32 bits: 256 KiB, built on
+// first use and read-only after, so a bulk f16 conversion is one load per
+// element whatever mix of normals, subnormals and NaNs it meets.
+var halfTable = sync.OnceValue(func() *[1 << 16]uint32 {
+	var t [1 << 16]uint32
+	for i := range t {
+		t[i] = halfBits(uint16(i))
+	}
+	return &t
+})
+
 func decodeF16(dst []float32, src []byte) {
+	table := halfTable()
 	src = src[:2*len(dst)]
 	for i := range dst {
-		dst[i] = math.Float32frombits(halfBits(uint16(src[2*i]) | uint16(src[2*i+1])<<8))
+		dst[i] = math.Float32frombits(table[uint16(src[2*i])|uint16(src[2*i+1])<<8])
 	}
 }
 

@@ -15,12 +15,14 @@ func ksign(i uint32) byte {
 	return byte(i) | byte(bits.OnesCount32(i)&1)<<7
 }
 
-// signed returns v, negated when bit j of signs is set.
+// signMul is ±1 by a sign bit: ggml multiplies by -1.f rather than flipping
+// the sign bit (a NaN keeps its sign through the multiply), and indexing
+// keeps the loop free of branches that random signs would mispredict.
+var signMul = [2]float32{1, -1}
+
+// signed returns v·(-1 if bit j of signs is set, else 1).
 func signed(v float32, signs byte, j int) float32 {
-	if signs>>uint(j)&1 != 0 {
-		return -v
-	}
-	return v
+	return v * signMul[signs>>uint(j)&1]
 }
 
 // gridRow8 writes y[j] = ±db·grid[j] for the 8 grid bytes of row g.

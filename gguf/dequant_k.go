@@ -154,17 +154,17 @@ func decodeQ6_K(dst []float32, src []byte) {
 			qh := (*[32]byte)(b[128+32*n:])
 			sc := (*[8]byte)(b[192+8*n:])
 			out := (*[128]float32)(y[128*n:])
-			for l := 0; l < 32; l++ {
-				is := l / 16
-				h := qh[l]
-				q1 := int32(ql[l]&0xf|(h&3)<<4) - 32
-				q2 := int32(ql[l+32]&0xf|(h>>2&3)<<4) - 32
-				q3 := int32(ql[l]>>4|(h>>4&3)<<4) - 32
-				q4 := int32(ql[l+32]>>4|(h>>6&3)<<4) - 32
-				out[l] = d * float32(int8(sc[is])) * float32(q1)
-				out[l+32] = d * float32(int8(sc[is+2])) * float32(q2)
-				out[l+64] = d * float32(int8(sc[is+4])) * float32(q3)
-				out[l+96] = d * float32(int8(sc[is+6])) * float32(q4)
+			for is := 0; is < 2; is++ {
+				// ggml's d·sc·q is (d·sc)·q: the products are hoisted as is.
+				s1, s2 := d*float32(int8(sc[is])), d*float32(int8(sc[is+2]))
+				s3, s4 := d*float32(int8(sc[is+4])), d*float32(int8(sc[is+6]))
+				for l := 16 * is; l < 16*is+16; l++ {
+					h, lo, hi := qh[l], ql[l], ql[l+32]
+					out[l] = s1 * float32(int32(lo&0xf|(h&3)<<4)-32)
+					out[l+32] = s2 * float32(int32(hi&0xf|(h>>2&3)<<4)-32)
+					out[l+64] = s3 * float32(int32(lo>>4|(h>>4&3)<<4)-32)
+					out[l+96] = s4 * float32(int32(hi>>4|(h>>6&3)<<4)-32)
+				}
 			}
 		}
 		src, dst = src[210:], dst[256:]
