@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,5 +58,66 @@ func TestOtherUsers(t *testing.T) {
 	}
 	if s, _ := os.ReadFile(filepath.Join(dir, "status")); string(s) != "resident\n" {
 		t.Errorf("status after refused commands: %q", s)
+	}
+}
+
+// ggufs load and ggufs evict by a user who did not mount say they were
+// refused and who may send them, rather than counting failed tensors.
+func TestOtherUsersControlCommandsSayRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	needTools(t, "setpriv")
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	shared := startMount(t, mdl.path, "--allow-other")
+	openUp(t, shared.dir)
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{bin, "load", shared.dir},
+		{bin, "load", shared.dir, "output.weight"},
+		{bin, "evict", shared.dir, "output.weight"},
+	} {
+		_, e, code := asNobody(t, args...)
+		if code != 1 || !strings.Contains(e, "refused") || !strings.Contains(e, "only the user who mounted") || strings.Contains(e, "tensors failed") {
+			t.Errorf("%v as another user: exit %d, %q; want exit 1 saying it was refused and why", args[1:], code, e)
+		}
+	}
+}
+
+// ggufs status reports what load and evict did.
+func TestStatusFollowsLoadAndEvict(t *testing.T) {
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	m := startMount(t, mdl.path)
+	mustRun(t, bin, "load", m.dir, "output.weight")
+	out := mustRun(t, bin, "status", m.dir)
+	if !strings.Contains(out, "1 of 21 tensors resident") || !strings.Contains(out, "output.weight") {
+		t.Errorf("status after loading one tensor:\n%s", out)
+	}
+	mustRun(t, bin, "evict", m.dir)
+	out = mustRun(t, bin, "status", "--json", "--all", m.dir)
+	var rep struct {
+		Stats struct {
+			Cache struct {
+				ResidentTensors int `json:"resident_tensors"`
+			}
+		}
+		Tensors []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if len(rep.Tensors) != 21 || rep.Stats.Cache.ResidentTensors != 0 {
+		t.Fatalf("status --json --all after evicting everything: %d tensors, %d resident", len(rep.Tensors), rep.Stats.Cache.ResidentTensors)
+	}
+	for _, ts := range rep.Tensors {
+		want := "unloaded"
+		if ts.Name == "output.weight" {
+			want = "evicted"
+		}
+		if ts.Status != want {
+			t.Errorf("%s after ggufs evict: %q, want %q", ts.Name, ts.Status, want)
+		}
 	}
 }
