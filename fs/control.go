@@ -45,7 +45,7 @@ func (r *Root) startLoadAll() {
 	}
 	names := r.LoadableTensors()
 	ctx, cancel := context.WithCancel(context.Background())
-	l.started, l.report, l.cancel = true, ctl.LoadAll{Running: true, Skipped: len(r.tensors) - len(names)}, cancel
+	l.begin(cancel, len(r.tensors)-len(names))
 	l.done.Add(1)
 	go func() { // ends with the load; stop cancels it
 		defer l.done.Done()
@@ -61,6 +61,13 @@ func (r *Root) startLoadAll() {
 			l.report.Error = err.Error()
 		}
 	}()
+}
+
+// begin starts a new load's report, its bytes from zero whatever the last
+// load reached; l.mu is held.
+func (l *loadAllState) begin(cancel context.CancelFunc, skipped int) {
+	l.started, l.cancel = true, cancel
+	l.report = ctl.LoadAll{Running: true, Skipped: skipped}
 }
 
 // progress records the running load's bytes (a cache.LoadAll callback).

@@ -115,3 +115,24 @@ func TestNpyHeader(t *testing.T) {
 		}
 	}
 }
+
+// Each load of every tensor reports its own bytes from zero, never the
+// last one's, and its progress never goes back.
+func TestLoadAllReportStartsFromZero(t *testing.T) {
+	var l loadAllState
+	if l.status() != nil {
+		t.Fatal("a report before any load")
+	}
+	l.begin(func() {}, 1)
+	l.progress(300, 500)
+	l.progress(200, 500)
+	if s := l.status(); s.BytesDone != 300 || s.BytesTotal != 500 || !s.Running || s.Skipped != 1 {
+		t.Fatalf("first load: %+v", *s)
+	}
+	l.progress(500, 500)
+	l.report.Running = false
+	l.begin(func() {}, 0)
+	if s := l.status(); s.BytesDone != 0 || !s.Running {
+		t.Errorf("second load starts at %+v, want 0 bytes done, running", *s)
+	}
+}
