@@ -23,17 +23,19 @@ func mix64(z uint64) uint64 {
 
 // stream generates one tensor's bytes.
 type stream struct {
-	key  uint64
-	mask uint64 // ANDed with each word (little-endian view of 8 bytes) to keep floats finite
+	key    uint64
+	mask   uint64      // ANDed with each word (little-endian view of 8 bytes) to keep floats finite
+	scales blockScales // quantized blocks' float scales, masked to stay finite
 }
 
 func newStream(seed uint64, index int, t gguf.Type, order binary.ByteOrder) stream {
-	return stream{key: mix64(seed ^ mix64(uint64(index)+golden)), mask: floatMask(t, order)}
+	return stream{key: mix64(seed ^ mix64(uint64(index)+golden)), mask: floatMask(t, order), scales: scalesOf(t)}
 }
 
 // floatMask clears the top exponent bit of every float element, so f32,
 // f16, bf16 and f64 data are finite numbers of magnitude below 2 (never NaN
-// or Inf). Other types (quantized blocks, integers) are raw random bytes.
+// or Inf). Other types (quantized blocks, integers) are random bytes, but
+// for quantized blocks their float scales are masked too (scales.go).
 func floatMask(t gguf.Type, order binary.ByteOrder) uint64 {
 	var elem []byte // one element's mask in little-endian byte order
 	switch t {
@@ -64,6 +66,7 @@ func (s stream) word(k uint64) uint64 {
 
 // fill writes the stream's bytes [off, off+len(dst)) into dst.
 func (s stream) fill(dst []byte, off uint64) {
+	defer s.scales.apply(dst, off)
 	// Leading bytes up to a word boundary.
 	for len(dst) > 0 && off%8 != 0 {
 		dst[0] = byte(s.word(off/8) >> (8 * (off % 8)))
