@@ -46,6 +46,9 @@ func UnmountDir(dir string, lazy bool) error {
 	if err == nil || !errors.Is(err, unix.EPERM) {
 		return err
 	}
+	if oerr := checkOwner(dir); oerr != nil {
+		return oerr
+	}
 	for _, bin := range []string{"fusermount3", "fusermount"} {
 		path, lerr := exec.LookPath(bin)
 		if lerr != nil {

@@ -333,3 +333,21 @@ func TestGenInterruptedLeavesNothing(t *testing.T) {
 		t.Errorf("interrupted gen left %v", left)
 	}
 }
+
+// Another user's `ggufs unmount` of this mount says, in one line, whose it is.
+func TestUnmountOfAnotherUsersMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		unavailable(t, "switching users needs root")
+	}
+	needTools(t, "setpriv")
+	mdl := genModel(t, synth.Options{Preset: "tiny", Seed: 16})
+	m := startMount(t, mdl.path)
+	openUp(t, m.dir)
+	_, stderr, code := asNobody(t, bin, "unmount", m.dir)
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "is mounted by root (uid 0)") {
+		t.Errorf("nobody's unmount: exit %d, stderr %q; want one line naming root", code, stderr)
+	}
+	if !isMounted(t, m.dir) {
+		t.Error("the mount is gone")
+	}
+}
