@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -79,10 +80,15 @@ func TestReadWaitsOutATransientENOMEM(t *testing.T) {
 	if a.Size < 16<<10 || budget >= a.Size+b.Size {
 		t.Fatalf("tensors of %d and %d bytes: too small for this test", a.Size, b.Size)
 	}
+	// The read waits on the FUSE server's goroutine: mu guards holder and
+	// waits against the test's.
+	var mu sync.Mutex
 	var holder *cache.Handle
 	waits := 0
 	f := testMountTuned(t, synth.Options{Preset: opts, DType: "f32", Seed: 9}, budget, func(r *Root) {
 		r.memoryWait = func(time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
 			waits++
 			if holder != nil {
 				holder.Release() // the other reader moves on
@@ -96,7 +102,14 @@ func TestReadWaitsOutATransientENOMEM(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		holder = h
+		mu.Lock()
+		holder, waits = h, 0
+		mu.Unlock()
+	}
+	waited := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return waits
 	}
 	want := f.tensorBytes(b)
 	buf, err := syscall.Mmap(-1, 0, 1<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
@@ -116,7 +129,7 @@ func TestReadWaitsOutATransientENOMEM(t *testing.T) {
 	if err != nil || got != n || !bytes.Equal(buf[:n], want[:n]) {
 		t.Fatalf("O_DIRECT read of %d bytes while memory was short: %d, %v (or wrong bytes)", n, got, err)
 	}
-	if waits == 0 {
+	if waited() == 0 {
 		t.Fatal("the read never waited for memory: the test did not make it short")
 	}
 
@@ -134,9 +147,8 @@ func TestReadWaitsOutATransientENOMEM(t *testing.T) {
 	}
 	f.root.inval.wait()
 	hold()
-	waits = 0
-	if whole := readText(t, f.tensorPath(b.Name, "data")); whole != string(want) || waits == 0 {
-		t.Fatalf("read through the page cache while memory was short: %d bytes after %d waits, want the tensor's %d", len(whole), waits, len(want))
+	if whole := readText(t, f.tensorPath(b.Name, "data")); whole != string(want) || waited() == 0 {
+		t.Fatalf("read through the page cache while memory was short: %d bytes after %d waits, want the tensor's %d", len(whole), waited(), len(want))
 	}
 }
 
