@@ -67,8 +67,13 @@ func TestToErrno(t *testing.T) {
 			t.Errorf("toErrno(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
-	if !bytes.Contains(logged.Bytes(), []byte("unexpected error: something new")) {
-		t.Errorf("an unknown error was not logged: %q", logged.String())
+	for _, want := range []string{`fs: read "t": something new`, `fs: read "t": x: gguf: `} {
+		if !bytes.Contains(logged.Bytes(), []byte(want)) {
+			t.Errorf("an EIO was not logged with op and tensor (%q): %q", want, logged.String())
+		}
+	}
+	if bytes.Contains(logged.Bytes(), []byte("ENOMEM")) || bytes.Contains(logged.Bytes(), []byte("pinned")) {
+		t.Errorf("a condition with its own errno was logged: %q", logged.String())
 	}
 }
 
