@@ -6,7 +6,8 @@
 #                 mount.fuse3); attr (getfattr/setfattr); libamdhip64-5 and
 #                 libamdhip64-dev (a real HIP runtime, no GPU needed, and its
 #                 headers for the binding's checks); nodejs and npm (the
-#                 @huggingface/gguf cross-check)
+#                 @huggingface/gguf cross-check); python3-numpy (the Python
+#                 sharing client's end-to-end test)
 #   Go            when `go` is missing or older than go.mod needs (Debian 12's
 #                 golang-go is 1.19): the newest patch release of go.mod's minor
 #                 version. Go's toolchains are published as the module
@@ -45,7 +46,7 @@ as_root() {
 if [ $apt = 1 ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		make git curl unzip ca-certificates fuse3 attr libamdhip64-5 libamdhip64-dev
+		make git curl unzip ca-certificates fuse3 attr libamdhip64-5 libamdhip64-dev python3-numpy
 	# Keep a newer Node.js where the machine has one (the cross-check wants >= 20 and
 	# tolerates Debian 12's 18); otherwise Debian's.
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
