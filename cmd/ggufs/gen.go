@@ -24,7 +24,8 @@ func genCommand() *cli.Command {
 		Description: "Writes a model shaped like a real one: llama.cpp's tensor names, the shapes of the\n" +
 			"chosen preset, llama.* hyperparameters and a tokenizer vocabulary of the right size.\n" +
 			"Tensor data is pseudo-random and depends only on --seed (float tensors hold finite\n" +
-			"values below 2 in magnitude; quantized blocks are random bytes). With --sparse the\n" +
+			"values below 2 in magnitude; quantized blocks are random bytes with finite float\n" +
+			"scales, so they dequantize to finite numbers). With --sparse the\n" +
 			"data section is a hole: it reads as zeros and takes no disk space, so a 40 GB\n" +
 			"llama-70b-shaped file is made in about a second.\n\n" +
 			"Presets:\n" + genPresetList() + "\n" +

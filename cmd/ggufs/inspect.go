@@ -28,10 +28,12 @@ func inspectCommand() *cli.Command {
 			"Examples:\n" +
 			"   ggufs inspect model.gguf\n" +
 			"   ggufs inspect --json model.gguf | jq '.tensors[] | select(.type == \"q4_K\") | .name'\n" +
-			"   ggufs inspect --json --max-array 8 model.gguf",
+			"   ggufs inspect --json --max-array 8 model.gguf\n" +
+			"   ggufs inspect --dequant blk.0.attn_q.weight --count 8 model.gguf",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON (complete: arrays in full unless --max-array)"},
 			&cli.IntFlag{Name: "max-array", Usage: "with --json, keep only the first `N` elements of each array (0: all)"},
+			dequantFlag, dequantCountFlag, // inspect_dequant.go
 		},
 		Action: runInspect,
 	}
@@ -44,10 +46,11 @@ type inspectArgs struct {
 	path     string
 	json     bool
 	maxArray int
+	dequant  dequantArgs // inspect_dequant.go
 }
 
 func parseInspectArgs(c *cli.Context) (inspectArgs, error) {
-	a := inspectArgs{json: c.Bool("json"), maxArray: c.Int("max-array")}
+	a := inspectArgs{json: c.Bool("json"), maxArray: c.Int("max-array"), dequant: dequantArgsOf(c)}
 	if c.NArg() == 0 {
 		return a, usageError{"inspect: missing FILE"}
 	}
@@ -56,6 +59,7 @@ func parseInspectArgs(c *cli.Context) (inspectArgs, error) {
 	rest.SetOutput(io.Discard)
 	jsonAfter := rest.Bool("json", false, "")
 	maxAfter := rest.Int("max-array", a.maxArray, "")
+	a.dequant.addFlags(rest)
 	if err := rest.Parse(c.Args().Tail()); err != nil {
 		return a, usageError{"inspect: " + err.Error()}
 	}
@@ -64,6 +68,9 @@ func parseInspectArgs(c *cli.Context) (inspectArgs, error) {
 	}
 	a.json = a.json || *jsonAfter
 	a.maxArray = *maxAfter
+	if err := a.dequant.check(); err != nil {
+		return a, err
+	}
 	if a.maxArray < 0 {
 		return a, usageError{"inspect: --max-array must be 0 or more"}
 	}
@@ -93,6 +100,9 @@ func runInspect(c *cli.Context) (err error) {
 			err = fmt.Errorf("inspect: %s: %w: the file changed while it was read", a.path, gguf.ErrTruncated)
 		}
 	}()
+	if a.dequant.name != "" {
+		return writeDequant(c.App.Writer, a.path, m, a.dequant)
+	}
 	r, err := inspect.New(a.path, m, a.json, a.maxArray)
 	if err != nil {
 		return fmt.Errorf("inspect: %s: %w", a.path, err)
