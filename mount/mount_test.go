@@ -160,3 +160,31 @@ func TestControlOnOtherNodesIsNotSupported(t *testing.T) {
 		}
 	}
 }
+
+// failingClose is a device whose Close fails.
+type failingClose struct{ *hip.Host }
+
+var errDeviceClose = errors.New("device close failed")
+
+func (d failingClose) Close() error { d.Host.Close(); return errDeviceClose }
+
+// Close releases everything even when a step fails, and returns the error.
+func TestCloseReturnsEveryError(t *testing.T) {
+	requireFuse(t)
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	if _, err := synth.GenerateFile(path, synth.Options{Preset: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(path, t.TempDir(), Options{Log: io.Discard, OpenDevice: func(uint64) (hip.Backend, error) {
+		return failingClose{hip.NewHost(hip.HostOptions{})}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); !errors.Is(err, errDeviceClose) {
+		t.Errorf("close: %v, want the device's error", err)
+	}
+	if _, ok, _ := Find(m.Dir); ok {
+		t.Errorf("%s still mounted after a failing Close", m.Dir)
+	}
+}
