@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,34 +153,9 @@ func (r *Root) OnEvict(name string) {
 
 // writeMetadataJSON renders metadata.json: one object, keys in file order.
 func (r *Root) writeMetadataJSON(w io.Writer) error {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	i := 0
-	for key, v := range r.cfg.Model.Metadata.All() {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		i++
-		k, err := json.Marshal(key)
-		if err != nil {
-			return err
-		}
-		val, err := v.MarshalJSON()
-		if err != nil {
-			return err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(val)
-	}
-	b.WriteByte('}')
-	var out bytes.Buffer
-	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err := out.WriteTo(w)
-	return err
+	// Written as it goes (gguf's WriteJSON): never the whole document and
+	// an indented copy of it at once.
+	return r.cfg.Model.Metadata.WriteJSON(w)
 }
 
 func (r *Root) statsJSON() []byte {
