@@ -13,6 +13,9 @@ import (
 )
 
 // fixture is a synthetic model mounted in this process on the host backend.
+// Everywhere else mounts are assembled by mount.Open; this package's tests
+// cannot import it (mount imports fs), so the fixture wires the same pieces,
+// the cache's evictions to the kernel cache included.
 type fixture struct {
 	dir   string // the mountpoint
 	path  string // the model file
