@@ -18,6 +18,7 @@ import (
 var npyTypes = map[gguf.Type]string{
 	gguf.TypeF32: "f4", gguf.TypeF16: "f2", gguf.TypeF64: "f8",
 	gguf.TypeI8: "i1", gguf.TypeI16: "i2", gguf.TypeI32: "i4", gguf.TypeI64: "i8",
+	gguf.TypeBF16: "u2", // numpy has no bfloat16: its bits (docs/views.md)
 }
 
 // Every tensor of every ggml type reads back as the file's bytes, in both
