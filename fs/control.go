@@ -161,7 +161,7 @@ func (r *Root) writeMetadataJSON(w io.Writer) error {
 func (r *Root) statsJSON() []byte {
 	cs := r.cfg.Cache.Stats()
 	s := ctl.Stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
-		LoadAll: r.loadAll.status()}
+		LoadAll: r.loadAll.status(), ReadPool: r.windows.snapshot()}
 	if cs.UploadSeconds > 0 {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
 	}

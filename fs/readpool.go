@@ -1,6 +1,10 @@
 package fs
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/ggufs/ggufs/mount/ctl"
+)
 
 // Read pool defaults. Each open data file that is read sequentially wants
 // two windows (the span being read and the one read ahead); without a cap,
@@ -30,15 +34,8 @@ func DefaultReadPoolBytes(cacheBudget uint64) int64 {
 	return int64(min(max(cacheBudget/readPoolBudgetShare, minReadPoolBytes), maxReadPoolBytes))
 }
 
-// ReadPoolStats are the read pool's counters, for stats.json.
-type ReadPoolStats struct {
-	CapBytes   int64  `json:"cap_bytes"`    // the most the pool hands out and keeps, together
-	InUseBytes int64  `json:"in_use_bytes"` // held by open files' windows now
-	IdleBytes  int64  `json:"idle_bytes"`   // kept for the next window
-	PeakBytes  int64  `json:"peak_bytes"`   // the most ever in use plus idle
-	Grants     uint64 `json:"grants"`       // windows handed out
-	Refusals   uint64 `json:"refusals"`     // windows refused at the cap: those reads went without
-}
+// ReadPoolStats are the read pool's counters, as stats.json reports them.
+type ReadPoolStats = ctl.ReadPool
 
 // readPool is the host memory of every open data file's windows: one pool
 // per mount with a cap on what it hands out and keeps together. Safe for

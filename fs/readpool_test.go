@@ -2,12 +2,15 @@ package fs
 
 import (
 	"bytes"
+	"encoding/json"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/mount/ctl"
 	"github.com/ggufs/ggufs/synth"
 )
 
@@ -173,5 +176,13 @@ func TestManyOpenFilesThroughTheMountStayWithinTheReadPool(t *testing.T) {
 	s := f.root.ReadPoolStats()
 	if s.PeakBytes > capBytes || s.Refusals == 0 {
 		t.Fatalf("read pool %+v: peak over the cap of %d, or 150 readers never reached it", s, capBytes)
+	}
+	// stats.json reports the pool.
+	var st ctl.Stats
+	if err := json.Unmarshal([]byte(readText(t, filepath.Join(f.dir, "stats.json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	if p := st.ReadPool; p.CapBytes != capBytes || p.PeakBytes != s.PeakBytes || p.Refusals != s.Refusals || p.Grants == 0 {
+		t.Errorf("stats.json read_pool %+v, want the pool's %+v", p, s)
 	}
 }

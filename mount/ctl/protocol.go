@@ -78,6 +78,19 @@ type Stats struct {
 	// Sharing reports the sharing socket's connections and each held
 	// tensor's holders; nil when the mount does not share.
 	Sharing *share.Stats `json:"sharing,omitempty"`
+	// ReadPool is the host memory of the open data files' read-ahead
+	// windows, one pool with a cap for the whole mount.
+	ReadPool ReadPool `json:"read_pool"`
+}
+
+// ReadPool is the read-ahead pool's counters in stats.json.
+type ReadPool struct {
+	CapBytes   int64  `json:"cap_bytes"`    // the most the pool hands out and keeps, together
+	InUseBytes int64  `json:"in_use_bytes"` // held by open files' windows now
+	IdleBytes  int64  `json:"idle_bytes"`   // kept for the next window
+	PeakBytes  int64  `json:"peak_bytes"`   // the most ever in use and idle together
+	Grants     uint64 `json:"grants"`       // windows handed out
+	Refusals   uint64 `json:"refusals"`     // windows refused at the cap: those reads went without
 }
 
 // LoadAll is the whole-model load's progress in stats.json. BytesDone
