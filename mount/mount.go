@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -44,6 +45,10 @@ type Options struct {
 	AllowOther bool
 	// Debug logs every FUSE request and every GPU runtime tried.
 	Debug bool
+	// Events, when set, receives structured records (log/slog) of what the
+	// mount does: mounted and unmounted (info), each eviction (info), and the
+	// failures the tree turns into EIO (error). Apart from Debug's FUSE traces.
+	Events *slog.Logger
 	// NonEmpty mounts over a mountpoint that holds files (hiding them);
 	// without it such a mountpoint is refused (ErrNotEmpty).
 	NonEmpty bool
@@ -125,8 +130,15 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 		return nil, fmt.Errorf("mounting on %s: %w", dir, err)
 	}
 	m.server, m.served = server, make(chan struct{})
+	if o.Events != nil {
+		o.Events.Info("mounted", "model", model, "dir", dir, "device", m.Device.String(),
+			"tensors", len(m.Model.Tensors), "bytes", m.total, "budget_bytes", m.Cache.Budget())
+	}
 	go func() { // ends when the kernel ends the mount; Close waits for it
 		server.Wait()
+		if o.Events != nil {
+			o.Events.Info("unmounted", "dir", dir)
+		}
 		close(m.served)
 	}()
 	return m, nil
@@ -141,7 +153,12 @@ func (m *Mount) build(o Options) error {
 	m.Cache, err = cache.New(m.Device, cache.TensorsFromModel(m.Model), cache.Options{
 		Budget:         o.CacheSize.Bytes,
 		BudgetFraction: o.CacheSize.Fraction,
-		OnEvict:        func(name string) { root.OnEvict(name) },
+		OnEvict: func(name string) {
+			root.OnEvict(name)
+			if o.Events != nil {
+				o.Events.Info("evicted", "tensor", name)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -167,7 +184,7 @@ func (m *Mount) build(o Options) error {
 		Cache:        m.Cache,
 		Device:       dev.String(),
 		BackendStats: dev.Stats,
-		Logger:       m.logger(),
+		Logger:       m.treeLogger(o.Events),
 		Sharing:      sharing,
 	})
 	if err != nil {
@@ -178,6 +195,15 @@ func (m *Mount) build(o Options) error {
 }
 
 func (m *Mount) logger() *log.Logger { return log.New(m.log, "ggufs: ", log.LstdFlags) }
+
+// treeLogger is where the tree reports the failures it turns into EIO: the
+// structured log at error level when there is one.
+func (m *Mount) treeLogger(events *slog.Logger) *log.Logger {
+	if events == nil {
+		return m.logger()
+	}
+	return slog.NewLogLogger(events.Handler(), slog.LevelError)
+}
 
 // Summary is the one line that says what is mounted where.
 func (m *Mount) Summary() string {
