@@ -34,29 +34,22 @@ _NUMPY_DTYPES = {
 }
 
 
-def _socket_of(mountpoint, names):
-    """Find the mount's socket from its descriptors (ipc.json, or the first
-    named tensor's ipc, so that only that tensor is loaded)."""
+def _socket_of(mountpoint):
+    """Find the mount's socket in its stats.json (which loads nothing)."""
     if not os.path.isdir(os.path.join(mountpoint, "tensors")):
         raise GgufsError(f"{mountpoint} is not a ggufs mount (no tensors/ directory)")
-    if names:
-        path = os.path.join(mountpoint, "tensors", names[0], "ipc")
-        if not os.path.isdir(os.path.dirname(path)):
-            raise UnknownTensor("unknown_tensor", f"no tensor named {names[0]!r} in {mountpoint}")
-    else:
-        path = os.path.join(mountpoint, "ipc.json")
+    path = os.path.join(mountpoint, "stats.json")
     try:
         with open(path, "rb") as f:
-            desc = json.load(f)
-    except FileNotFoundError:
-        raise GgufsError(f"{mountpoint} does not share its tensors (mounted with --no-share?)") from None
+            stats = json.load(f)
     except PermissionError as e:
         raise PermissionRefused("permission_denied", f"cannot read {path}: {e.strerror}") from None
     except (OSError, ValueError) as e:
-        raise GgufsError(f"reading {path}: {e}") from None
-    if desc.get("version") != VERSION:
-        raise GgufsError(f"{path}: protocol version {desc.get('version')!r}, this client speaks {VERSION}")
-    return desc["socket"]
+        raise GgufsError(f"{mountpoint} is not a ggufs mount: {path}: {e}") from None
+    sharing = stats.get("sharing") if isinstance(stats, dict) else None
+    if not sharing or not sharing.get("socket"):
+        raise GgufsError(f"{mountpoint} does not share its tensors (mounted with --no-share?)")
+    return sharing["socket"]
 
 
 class Attachment(collections.abc.Mapping):
@@ -65,7 +58,7 @@ class Attachment(collections.abc.Mapping):
     def __init__(self, mountpoint, names=None, socket_path=None):
         names = list(names) if names is not None else None
         self.mountpoint = mountpoint
-        self.socket_path = socket_path or _socket_of(mountpoint, names)
+        self.socket_path = socket_path or _socket_of(mountpoint)
         self._conn = Connection(self.socket_path)
         self._maps = {}  # allocation id -> mmap, one per allocation
         self._arrays = {}

@@ -129,6 +129,11 @@ try:
     sys.exit("an unknown tensor attached")
 except KeyError:
     pass
+try:
+    ggufs.attach(os.path.dirname(model))
+    sys.exit("a plain directory attached")
+except ggufs.GgufsError:
+    pass
 `
 
 func TestSharePythonConsumerSeesEveryByte(t *testing.T) {
