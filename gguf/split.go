@@ -3,6 +3,7 @@ package gguf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -163,6 +164,10 @@ func (m *Model) index(info SplitInfo) error {
 	n := 0
 	for _, f := range m.Shards {
 		n += len(f.Tensors)
+	}
+	if n > math.MaxInt32 { // the name index holds int32 positions
+		return &FormatError{Path: m.Shards[0].Path, Offset: -1, TensorIndex: -1,
+			Err: detail(ErrTooLarge, "the shards hold %d tensors, more than %d", n, math.MaxInt32)}
 	}
 	m.Tensors = make([]*TensorInfo, 0, n)
 	for si, f := range m.Shards {
