@@ -33,8 +33,9 @@ func daemonRequested(c *cli.Context) bool {
 // background process fails first. That is what mount(8) and systemd
 // (Type=forking) expect of a mount helper.
 func runDaemon(c *cli.Context) error {
-	if c.NArg() != 2 {
-		return usageError{fmt.Sprintf("mount takes FILE and MOUNTPOINT (got %d arguments)", c.NArg())}
+	// Bad flags are usage errors here, in the foreground, not in the log.
+	if _, _, _, err := mountOptions(c); err != nil {
+		return err
 	}
 	dir, err := filepath.Abs(c.Args().Get(1))
 	if err != nil {
