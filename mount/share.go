@@ -58,6 +58,9 @@ func (m *Mount) startSharing(o Options) (*share.Server, error) {
 // deviceOf describes the backend's device for consumers.
 func deviceOf(dev hip.Backend) share.Device {
 	d := share.Device{Kind: dev.Kind(), Name: dev.String()}
+	if g, ok := dev.(interface{ PCIBusID() string }); ok {
+		d.PCIBusID = g.PCIBusID()
+	}
 	if _, idx, ok := strings.Cut(d.Name, ":"); ok {
 		d.Index, _ = strconv.Atoi(idx)
 	}
