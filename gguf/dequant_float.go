@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
 // halfBits converts IEEE binary16 bits to binary32 bits exactly: by moving
@@ -33,8 +34,16 @@ func halfAt(b0, b1 byte) float32 {
 	return math.Float32frombits(halfBits(uint16(b0) | uint16(b1)<<8))
 }
 
+// littleEndianHost is true where a float32 in memory is its little-endian
+// bytes, so f32 data converts by a plain copy.
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 func decodeF32(dst []float32, src []byte) {
 	src = src[:4*len(dst)]
+	if littleEndianHost {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)), src)
+		return
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}

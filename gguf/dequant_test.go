@@ -295,9 +295,13 @@ func TestDequantizeTruncatedMappingIsAnError(t *testing.T) {
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	data := m[:len(m)/34*34]
-	dst := make([]float32, len(data)/34*32)
-	if err := dequantizeGuarded("t", dst, data, TypeQ8_0, 0); !errors.Is(err, ErrTruncated) {
-		t.Fatalf("got %v, want ErrTruncated", err)
+	// q8_0 goes through a decoder loop, f32 through the runtime's copy.
+	for _, typ := range []Type{TypeQ8_0, TypeF32} {
+		tr, _ := typ.Traits()
+		data := m[:uint64(len(m))/tr.BlockBytes*tr.BlockBytes]
+		dst := make([]float32, uint64(len(data))/tr.BlockBytes*tr.BlockSize)
+		if err := dequantizeGuarded("t", dst, data, typ, 0); !errors.Is(err, ErrTruncated) {
+			t.Fatalf("%s: got %v, want ErrTruncated", typ, err)
+		}
 	}
 }
