@@ -98,30 +98,45 @@ func fileKind(mode uint32) string {
 }
 
 // CheckUnchanged fails, with an error wrapping ErrChanged, when the open
-// file or the file now at Path is not the one f parsed (see fileIdentity
-// for what is and is not noticed). It costs an fstat and a stat. A File
-// from NewReader has no file to check and always passes.
+// file is not as f parsed it (written since: its size or mtime moved) or
+// the path now names another file (see fileIdentity for what is and is not
+// noticed). A path that names nothing (the file was deleted) passes: the
+// bytes come from the open descriptor, which still holds the parsed file.
+// It costs an fstat and a stat. A File from NewReader has no file to check
+// and always passes.
 func (f *File) CheckUnchanged() error {
-	if f.osFile == nil {
-		return nil
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.osFile.Fd()), &st); err != nil {
-		return fmt.Errorf("gguf: %s: %w", f.Path, err)
-	}
-	if why := f.identity.differs(identityOf(&st)); why != "" {
-		return fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
-	}
-	if err := unix.Stat(f.Path, &st); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrChanged, f.Path, err)
-	}
-	if why := f.identity.differs(identityOf(&st)); why != "" {
-		return fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
-	}
-	return nil
+	_, err := f.checkIdentity()
+	return err
 }
 
 // PathHoldsFile reports whether Path still names the file f parsed,
-// unchanged: where it does not, a caller naming the path (user.ggufs.shard)
-// should say so.
-func (f *File) PathHoldsFile() bool { return f.CheckUnchanged() == nil }
+// unchanged: where it does not (replaced, rewritten or deleted), a caller
+// naming the path (user.ggufs.shard) should say so.
+func (f *File) PathHoldsFile() bool {
+	atPath, err := f.checkIdentity()
+	return err == nil && atPath
+}
+
+// checkIdentity is CheckUnchanged, also saying whether a file is at Path.
+func (f *File) checkIdentity() (atPath bool, err error) {
+	if f.osFile == nil {
+		return true, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.osFile.Fd()), &st); err != nil {
+		return false, fmt.Errorf("gguf: %s: %w", f.Path, err)
+	}
+	if why := f.identity.differs(identityOf(&st)); why != "" {
+		return false, fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
+	}
+	if err := unix.Stat(f.Path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, nil
+		}
+		return false, fmt.Errorf("%w: %s: %w", ErrChanged, f.Path, err)
+	}
+	if why := f.identity.differs(identityOf(&st)); why != "" {
+		return true, fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
+	}
+	return true, nil
+}

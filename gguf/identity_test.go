@@ -147,3 +147,25 @@ func TestWriteKeepingMtimeIsNotNoticed(t *testing.T) {
 		t.Fatalf("CheckUnchanged: %v; the documentation says this is not detected", err)
 	}
 }
+
+// A deleted file still serves its bytes (the open descriptor holds them),
+// but its path no longer names it.
+func TestDeletedFileStillServes(t *testing.T) {
+	a, _ := twoModels()
+	p := filepath.Join(t.TempDir(), "model.gguf")
+	writeAged(t, p, a)
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.TensorBytes(f.Tensors[0]); err != nil {
+		t.Fatalf("TensorBytes after the file was deleted: %v", err)
+	}
+	if f.PathHoldsFile() {
+		t.Fatal("PathHoldsFile of a deleted file")
+	}
+}
