@@ -60,7 +60,10 @@ class Attachment(collections.abc.Mapping):
         self.mountpoint = mountpoint
         self.socket_path = socket_path or _socket_of(mountpoint)
         self._conn = Connection(self.socket_path)
-        self._maps = {}  # allocation id -> mmap, one per allocation
+        self._maps = {}  # allocation id -> mmap, one per allocation (host)
+        self._ptrs = {}  # allocation id -> device pointer, one per allocation (CUDA)
+        self._driver = None
+        self._ordinal = 0
         self._arrays = {}
         self.tensors = {}  # name -> the hold reply's entry (offset, generation, ...)
         try:
@@ -72,12 +75,14 @@ class Attachment(collections.abc.Mapping):
                 close_fds(fds)
             for t in reply.get("tensors", []):
                 self.tensors[t["name"]] = t
-                self._arrays[t["name"]] = self._array(t)
+                self._arrays[t["name"]] = self._cuda_array(t) if self._ptrs else self._array(t)
         except BaseException:
             self.close()
             raise
 
     def _map_allocations(self, allocations, fds):
+        if any(a.get("mechanism") == "cuda_ipc" for a in allocations):
+            return self._open_cuda(allocations)
         for a in allocations:
             mech = a.get("mechanism")
             if mech != "memfd":
@@ -90,6 +95,27 @@ class Attachment(collections.abc.Mapping):
             if not 0 <= fd < len(fds):
                 raise GgufsError(f"allocation {a['id']} names descriptor {fd} of {len(fds)} received")
             self._maps[a["id"]] = mmap.mmap(fds[fd], a["size"], flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+
+    def _open_cuda(self, allocations):
+        from . import _cuda
+
+        self._driver = _cuda.driver()
+        self._ordinal = self._driver.device_of(self.device)
+        self._driver.ensure_context(self._ordinal)
+        for a in allocations:
+            if a.get("mechanism") != "cuda_ipc":
+                raise GgufsError(f"allocation {a.get('id')}: mechanism {a.get('mechanism')!r} beside cuda_ipc")
+            if a["id"] not in self._ptrs:
+                self._ptrs[a["id"]] = _Opened(a["handle"], a["size"])
+
+    def _cuda_array(self, t):
+        from . import _cuda
+
+        opened = self._ptrs.get(t["allocation"])
+        if opened is None or t["offset"] + t["nbytes"] > opened.size:
+            raise GgufsError(f"tensor {t['name']!r} is not inside an opened allocation")
+        arr = _cuda.CudaArray(opened.ptr + t["offset"], t)  # the consumer adds the offset
+        return _cuda.as_torch(arr, self._ordinal) or arr
 
     def _array(self, t):
         import numpy as np
@@ -134,6 +160,7 @@ class Attachment(collections.abc.Mapping):
             except BufferError:
                 pass  # an array the caller kept still points here; it goes with it
         self._maps = {}
+        self._ptrs = {}  # each closes its handle when the last tensor over it goes
 
     def __enter__(self):
         return self
@@ -144,6 +171,25 @@ class Attachment(collections.abc.Mapping):
     def __del__(self):
         try:
             self.close()
+        except Exception:
+            pass
+
+
+class _Opened:
+    """One attachment's use of an opened IPC allocation; the process closes
+    the handle when its last user goes."""
+
+    def __init__(self, handle, size):
+        from . import _cuda
+
+        self.handle, self.size = handle, size
+        self.ptr = _cuda.open_shared(handle)
+
+    def __del__(self):
+        from . import _cuda
+
+        try:
+            _cuda.close_shared(self.handle)
         except Exception:
             pass
 
