@@ -19,7 +19,7 @@ const (
 	// minReadPoolBytes lets one sequential reader keep both its windows
 	// however small the cache.
 	minReadPoolBytes = 2 * readWindowBytes
-	// maxReadPoolBytes bounds the default on large devices: 64 readers
+	// maxReadPoolBytes bounds the default on large devices (1 GiB): 128 readers
 	// streaming with both windows each.
 	maxReadPoolBytes = 128 * 2 * readWindowBytes
 	// readPoolKeepIdle is how many full-size windows the pool keeps once no
