@@ -93,7 +93,10 @@ type Value struct {
 //     found by stepping over at most markStride-1 lengths from its mark.
 //     An index of every string would be 4 bytes a string of new memory,
 //     which a fresh process pays more for than for the steps;
-//   - arrays: vals holds the element arrays.
+//   - arrays: vals holds the element arrays; or, for parsed arrays whose
+//     elements are all arrays of fixed-size scalars, subs says where each
+//     lies in raw (their encoded elements back to back): 12 bytes an
+//     element instead of a Value and an array of its own.
 //
 // raw may be borrowed from a header mapping (Options.BorrowArrays), which
 // keep then holds: code that reads raw keeps the array alive until done
@@ -291,10 +294,6 @@ func newParsedStringArray(n int, raw []byte, marks []uint32, lenSize uint32, ord
 	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, marks: marks, skip: lenSize, order: order}}
 }
 
-// newNestedArray wraps element arrays (vals is not copied).
-func newNestedArray(vals []Value) Value {
-	return Value{typ: ValueArray, arr: &array{elem: ValueArray, n: len(vals), vals: vals}}
-}
 
 // putFixed encodes a fixed-size scalar's bits into dst.
 func putFixed(dst []byte, t ValueType, order binary.ByteOrder, bits uint64) {
