@@ -294,7 +294,6 @@ func newParsedStringArray(n int, raw []byte, marks []uint32, lenSize uint32, ord
 	return Value{typ: ValueArray, arr: &array{elem: ValueString, n: n, raw: raw, marks: marks, skip: lenSize, order: order}}
 }
 
-
 // putFixed encodes a fixed-size scalar's bits into dst.
 func putFixed(dst []byte, t ValueType, order binary.ByteOrder, bits uint64) {
 	switch t.fixedSize() {
