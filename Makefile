@@ -30,8 +30,8 @@ crosscheck-setup:
 	test/crosscheck/setup.sh
 
 # Every fuzz target of outside input: package:Target. `make fuzz` runs each
-# for FUZZTIME; fuzz-ci runs each briefly (about 40 s in all).
-FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow
+# for FUZZTIME; fuzz-ci runs each briefly (about 45 s in all).
+FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -48,6 +48,7 @@ fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitModel$$' -fuzztime 10s ./gguf/
 	$(GO) test -run '^$$' -fuzz '^FuzzNpyHeader$$' -fuzztime 5s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime 10s ./fs/
+	$(GO) test -run '^$$' -fuzz '^FuzzAccepts$$' -fuzztime 3s ./mount/ctl/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./gguf/ ./cache/ ./hip/
