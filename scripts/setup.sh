@@ -2,7 +2,8 @@
 # Installs what ggufs, its demo and its tests need on a Debian or Ubuntu machine,
 # run as root (no sudo needed) or as a user with sudo:
 #
-#   apt packages  make, git, curl, unzip, ca-certificates; fuse3 (fusermount3,
+#   apt packages  make, git, curl, unzip, ca-certificates; gcc and libc6-dev (the
+#                 race detector of `make test` needs cgo); fuse3 (fusermount3,
 #                 mount.fuse3); attr (getfattr/setfattr); libamdhip64-5 and
 #                 libamdhip64-dev (a real HIP runtime, no GPU needed, and its
 #                 headers for the binding's checks); nodejs and npm (the
@@ -26,7 +27,7 @@ for arg in "$@"; do
 	case $arg in
 	--no-apt) apt=0 ;;
 	--no-go) go=0 ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "setup: unknown option $arg (want --no-apt, --no-go)" >&2; exit 2 ;;
 	esac
 done
@@ -46,7 +47,7 @@ as_root() {
 if [ $apt = 1 ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		make git curl unzip ca-certificates fuse3 attr libamdhip64-5 libamdhip64-dev python3-numpy
+		make git curl unzip ca-certificates gcc libc6-dev fuse3 attr libamdhip64-5 libamdhip64-dev python3-numpy
 	# Keep a newer Node.js where the machine has one (the cross-check wants >= 20 and
 	# tolerates Debian 12's 18); otherwise Debian's.
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
