@@ -27,7 +27,7 @@ for arg in "$@"; do
 	case $arg in
 	--no-apt) apt=0 ;;
 	--no-go) go=0 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "setup: unknown option $arg (want --no-apt, --no-go)" >&2; exit 2 ;;
 	esac
 done
