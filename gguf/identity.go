@@ -127,16 +127,22 @@ func (f *File) checkIdentity() (atPath bool, err error) {
 		return false, fmt.Errorf("gguf: %s: %w", f.Path, err)
 	}
 	if why := f.identity.differs(identityOf(&st)); why != "" {
-		return false, fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
+		return false, changed(f.Path, why)
 	}
 	if err := unix.Stat(f.Path, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return false, nil
 		}
-		return false, fmt.Errorf("%w: %s: %w", ErrChanged, f.Path, err)
+		return false, fmt.Errorf("%w: %w", changed(f.Path, "its path cannot be checked"), err)
 	}
 	if why := f.identity.differs(identityOf(&st)); why != "" {
-		return true, fmt.Errorf("%w: %s: %s", ErrChanged, f.Path, why)
+		return true, changed(f.Path, why)
 	}
 	return true, nil
+}
+
+// changed says what changed about the file at path, once, matching
+// ErrChanged.
+func changed(path, why string) error {
+	return detail(ErrChanged, "model file %s changed since it was opened: %s", path, why)
 }

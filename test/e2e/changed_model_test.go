@@ -48,7 +48,7 @@ func TestModelChangedUnderTheMount(t *testing.T) {
 			if got := string(buf[:n]); got == mdl.path || !strings.Contains(got, "changed since mounted") {
 				t.Errorf("user.ggufs.shard after %s: %q", how, got)
 			}
-			if s, err := os.ReadFile(filepath.Join(tensorDir(m.dir, name), "status")); err != nil || !strings.Contains(string(s), "model file changed since it was opened") {
+			if s, err := os.ReadFile(filepath.Join(tensorDir(m.dir, name), "status")); err != nil || !strings.Contains(string(s), "changed since it was opened") {
 				t.Errorf("status after %s: %q, %v; want it to say the model changed", how, s, err)
 			}
 		})
