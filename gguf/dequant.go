@@ -48,6 +48,9 @@ var dequantizers = map[Type]dequantizer{
 	TypeTQ1_0:   {decodeTQ1_0},
 	TypeTQ2_0:   {decodeTQ2_0},
 	TypeMXFP4:   {decodeMXFP4},
+	TypeNVFP4:   {decodeNVFP4},
+	TypeQ1_0:    {decodeQ1_0},
+	TypeQ2_0:    {decodeQ2_0},
 }
 
 // CanDequantize reports whether tensors of type t convert to float32.

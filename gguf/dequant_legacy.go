@@ -125,3 +125,62 @@ func decodeMXFP4(dst []float32, src []byte) {
 		src, dst = src[17:], dst[32:]
 	}
 }
+
+// ue4m3Half is ggml's ggml_ue4m3_to_fp32: half of the unsigned e4m3 value
+// of x (4 exponent bits, bias 7, 3 mantissa bits; bit 7 ignored), to match
+// the doubled kvalues; 0x7F (e4m3's NaN) and 0 are zero. Every result is
+// exact in float32, so computing it in float64 gives ggml's bits.
+func ue4m3Half(x byte) float32 {
+	if x == 0 || x == 0x7f {
+		return 0
+	}
+	exp, man := int(x>>3&0xf), float64(x&7)
+	if exp == 0 {
+		return float32(math.Ldexp(man, -9)) * 0.5
+	}
+	return float32(math.Ldexp(1+man/8, exp-7)) * 0.5
+}
+
+// decodeNVFP4: block_nvfp4 {d[4] ue4m3; qs[32]}: four 16-element sub-blocks,
+// each 8 bytes of e2m1 nibbles (low nibbles first) with its own scale.
+func decodeNVFP4(dst []float32, src []byte) {
+	for len(src) >= 36 && len(dst) >= 64 {
+		b, y := (*[36]byte)(src), (*[64]float32)(dst)
+		for s := 0; s < 4; s++ {
+			d := ue4m3Half(b[s])
+			q := (*[8]byte)(b[4+8*s:])
+			out := (*[16]float32)(y[16*s:])
+			for j := 0; j < 8; j++ {
+				out[j] = float32(mxfp4Values[q[j]&0xf]) * d
+				out[j+8] = float32(mxfp4Values[q[j]>>4]) * d
+			}
+		}
+		src, dst = src[36:], dst[64:]
+	}
+}
+
+// decodeQ1_0: block_q1_0 {d f16; qs[16]}: one bit per element, d or -d.
+func decodeQ1_0(dst []float32, src []byte) {
+	for len(src) >= 18 && len(dst) >= 128 {
+		b, y := (*[18]byte)(src), (*[128]float32)(dst)
+		d := halfAt(b[0], b[1])
+		pm := [2]float32{-d, d}
+		for j := 0; j < 128; j++ {
+			y[j] = pm[b[2+j/8]>>(j%8)&1]
+		}
+		src, dst = src[18:], dst[128:]
+	}
+}
+
+// decodeQ2_0: block_q2_0 {d f16; qs[16]}: four 2-bit codes per byte, low
+// bits first; code c is (c-1)·d.
+func decodeQ2_0(dst []float32, src []byte) {
+	for len(src) >= 18 && len(dst) >= 64 {
+		b, y := (*[18]byte)(src), (*[64]float32)(dst)
+		d := halfAt(b[0], b[1])
+		for j := 0; j < 64; j++ {
+			y[j] = float32(int32(b[2+j/4]>>(2*(j%4))&3)-1) * d
+		}
+		src, dst = src[18:], dst[64:]
+	}
+}

@@ -172,6 +172,25 @@ func TestHandBuiltBlocks(t *testing.T) {
 		y = decodeOne(t, TypeTQ1_0, cat(repeat(0xff, 48), repeat(0xff, 4), one))
 		expectAll(t, "tq1_0 0xff bytes", y, func(int) float32 { return 1 })
 	})
+	t.Run("nvfp4 sub-block scales", func(t *testing.T) {
+		// Scales: 0x38 = 1.0 (halved: 0.5), 0x7f = NaN read as 0, 0x01 = 2^-9 (halved), 0xff: bit 7 ignored.
+		y := decodeOne(t, TypeNVFP4, cat([]byte{0x38, 0x7f, 0x01, 0xff}, repeat(0xf7, 32)))
+		expectAll(t, "nvfp4", y, func(i int) float32 {
+			d := []float32{0.5, 0, float32(math.Ldexp(1, -10)), 240}[i/16] // 0xff: (1+7/8)·2^8 halved
+			if i%16 < 8 {
+				return 12 * d
+			}
+			return -12 * d
+		})
+	})
+	t.Run("q1_0 signs", func(t *testing.T) {
+		y := decodeOne(t, TypeQ1_0, cat([]byte{0x00, 0x40}, repeat(0xaa, 16))) // d = 2
+		expectAll(t, "q1_0", y, func(i int) float32 { return map[bool]float32{true: -2, false: 2}[i%2 == 0] })
+	})
+	t.Run("q2_0 every code", func(t *testing.T) {
+		y := decodeOne(t, TypeQ2_0, cat(one, repeat(0xe4, 16)))
+		expectAll(t, "q2_0", y, func(i int) float32 { return float32(i%4) - 1 })
+	})
 	t.Run("iq4_nl grid ends", func(t *testing.T) {
 		y := decodeOne(t, TypeIQ4_NL, cat(one, repeat(0xf0, 16)))
 		expectAll(t, "iq4_nl", y, func(i int) float32 { return map[bool]float32{true: -127, false: 113}[i < 16] })

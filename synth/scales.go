@@ -13,7 +13,7 @@ type scaleByte struct {
 
 // blockScales says where a quantized type's float scales lie in its blocks
 // (ggml-common.h), as the bytes to mask; nil for types without float scales
-// or whose layout is not described here (nvfp4, q1_0, q2_0: raw bytes).
+// that can overflow (nvfp4's ue4m3 scales are all finite) and non-block types.
 type blockScales struct {
 	blockBytes uint64
 	bytes      []scaleByte
@@ -26,7 +26,7 @@ func scalesOf(t gguf.Type) blockScales {
 	tr, _ := t.Traits()
 	var b []scaleByte
 	switch t {
-	case gguf.TypeQ4_0, gguf.TypeQ5_0, gguf.TypeQ8_0, gguf.TypeIQ2_XXS, gguf.TypeIQ2_XS,
+	case gguf.TypeQ4_0, gguf.TypeQ5_0, gguf.TypeQ8_0, gguf.TypeQ1_0, gguf.TypeQ2_0, gguf.TypeIQ2_XXS, gguf.TypeIQ2_XS,
 		gguf.TypeIQ2_S, gguf.TypeIQ3_XXS, gguf.TypeIQ3_S, gguf.TypeIQ1_S, gguf.TypeIQ4_NL, gguf.TypeIQ4_XS:
 		b = []scaleByte{f16High(0)} // d first
 	case gguf.TypeQ4_1, gguf.TypeQ5_1, gguf.TypeQ8_1, gguf.TypeQ4_K, gguf.TypeQ5_K:
