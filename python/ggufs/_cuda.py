@@ -61,11 +61,10 @@ class Driver:
         self._check(self.lib.cuCtxSetCurrent(ctx), "cuCtxSetCurrent")
 
     def open(self, handle_hex):
-        h = _IpcHandle()
         raw = bytes.fromhex(handle_hex)
         if len(raw) != 64:
             raise GgufsError(f"an IPC handle of {len(raw)} bytes, not 64")
-        ctypes.memmove(h.reserved, raw, 64)
+        h = _IpcHandle.from_buffer_copy(raw)  # (h.reserved would be a copy)
         ptr = ctypes.c_uint64()
         self._check(self.open_handle(ctypes.byref(ptr), h, _CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS), "cuIpcOpenMemHandle")
         return ptr.value
