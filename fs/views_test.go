@@ -190,3 +190,54 @@ func TestFloatViewOfTruncatedFileIsEIO(t *testing.T) {
 		t.Fatalf("read f32 of %s after truncation: %v, want EIO", last.Name, err)
 	}
 }
+
+// Reads large enough to be split across goroutines (1 MiB, as the kernel
+// sends) give the same bytes as converting the whole tensor, at block-aligned
+// and unaligned offsets alike, for every part count the split can make.
+func TestLargeFloatReadsSplitAcrossGoroutines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.gguf")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const elems = 1 << 20
+	w, err := gguf.NewWriter(out, nil, []gguf.TensorSpec{{Name: "w", Type: gguf.TypeQ4_K, Dims: []uint64{4096, elems / 4096}}}, gguf.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, w.Tensors()[0].Size)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	if err := w.WriteTensorBytes("w", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ti := f.Tensors[0]
+	whole := make([]float32, elems)
+	if err := gguf.DequantizeF32(whole, data, gguf.TypeQ4_K); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 4*elems)
+	for i, v := range whole {
+		binary.LittleEndian.PutUint32(want[4*i:], math.Float32bits(v))
+	}
+	for _, r := range [][2]int{{0, 1 << 20}, {4 * 256 * 3, 1 << 20}, {4*1000 + 2, 1<<20 - 3}, {4*elems - (1 << 20), 1 << 20}, {12, 4 * parallelMinElems * 5}} {
+		off, n := r[0], r[1]
+		p := make([]byte, n)
+		if err := readFloats(f, ti, p, uint64(off)); err != nil {
+			t.Fatalf("read [%d,+%d): %v", off, n, err)
+		}
+		if !bytes.Equal(p, want[off:off+n]) {
+			t.Fatalf("read [%d,+%d) differs from the whole conversion", off, n)
+		}
+	}
+}
