@@ -104,6 +104,8 @@ func TestNpyHeader(t *testing.T) {
 		{gguf.TypeI8, []uint64{2, 3, 4, 5}, binary.BigEndian, "{'descr': '|i1', 'fortran_order': False, 'shape': (5, 4, 3, 2), }"},
 		{gguf.TypeI64, []uint64{3}, binary.BigEndian, "{'descr': '>i8', 'fortran_order': False, 'shape': (3,), }"},
 		{gguf.TypeF64, []uint64{1, 1}, binary.LittleEndian, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }"},
+		// numpy has no bfloat16: the elements are their uint16 bits (docs/views.md).
+		{gguf.TypeBF16, []uint64{8, 2}, binary.LittleEndian, "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 8), }"},
 	}
 	for _, c := range cases {
 		h, ok := npyHeader(c.typ, c.dims, c.order)
@@ -114,7 +116,7 @@ func TestNpyHeader(t *testing.T) {
 			t.Errorf("%v %v: %s, want %s", c.typ, c.dims, got, c.want)
 		}
 	}
-	for _, typ := range []gguf.Type{gguf.TypeBF16, gguf.TypeQ4_K, gguf.TypeQ8_0, gguf.Type(142)} {
+	for _, typ := range []gguf.Type{gguf.TypeQ4_K, gguf.TypeQ8_0, gguf.Type(142)} {
 		if _, ok := npyHeader(typ, []uint64{32}, binary.LittleEndian); ok {
 			t.Errorf("%v has an npy header; numpy has no such type", typ)
 		}
