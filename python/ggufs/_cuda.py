@@ -111,8 +111,9 @@ _TYPESTR = {"f32": "<f4", "f16": "<f2", "f64": "<f8", "bf16": "<i2",
 
 
 class CudaArray:
-    """A tensor in device memory, exposed through __cuda_array_interface__
-    (read-only), for torch.as_tensor, cupy.asarray or numba."""
+    """A tensor in device memory, exposed through __cuda_array_interface__,
+    for torch.as_tensor, cupy.asarray or numba. Not flagged read-only:
+    torch refuses the flag, and a legacy IPC mapping is writable anyway."""
 
     def __init__(self, ptr, t):
         typestr = _TYPESTR.get(t["dtype"])
@@ -122,7 +123,7 @@ class CudaArray:
             shape = tuple(t["numpy_shape"]) or (t["nbytes"] // int(typestr[2:]),)
         self.dtype = t["dtype"]
         self.__cuda_array_interface__ = {
-            "shape": shape, "typestr": typestr, "data": (ptr, True), "version": 3, "strides": None}
+            "shape": shape, "typestr": typestr, "data": (ptr, False), "version": 3, "strides": None}
 
 
 def as_torch(arr, ordinal):
