@@ -31,7 +31,7 @@ crosscheck-setup:
 
 # Every fuzz target of outside input: package:Target. `make fuzz` runs each
 # for FUZZTIME; fuzz-ci runs each briefly (about 45 s in all).
-FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts
+FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts share:FuzzRequest
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -49,6 +49,7 @@ fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzNpyHeader$$' -fuzztime 5s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime 10s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzAccepts$$' -fuzztime 3s ./mount/ctl/
+	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime 5s ./share/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./gguf/ ./cache/ ./hip/
