@@ -31,7 +31,7 @@ crosscheck-setup:
 
 # Every fuzz target of outside input: package:Target. `make fuzz` runs each
 # for FUZZTIME; fuzz-ci runs each briefly (about 45 s in all).
-FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts share:FuzzRequest
+FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel gguf:FuzzDequantize fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts share:FuzzRequest
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -46,6 +46,7 @@ stress:
 fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s ./gguf/
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitModel$$' -fuzztime 10s ./gguf/
+	$(GO) test -run '^$$' -fuzz '^FuzzDequantize$$' -fuzztime 5s ./gguf/
 	$(GO) test -run '^$$' -fuzz '^FuzzNpyHeader$$' -fuzztime 5s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime 10s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzAccepts$$' -fuzztime 3s ./mount/ctl/
