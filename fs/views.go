@@ -3,7 +3,7 @@ package fs
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"math"
 	"runtime"
 	"sync"
@@ -143,12 +143,7 @@ func convertParallel(f *gguf.File, t *gguf.TensorInfo, dst []float32, first uint
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return fmt.Errorf("convert %q to float32: %w", t.Name, err)
-		}
-	}
-	return nil
+	return errors.Join(errs...) // each already names the tensor
 }
 
 // littleEndianHost is true where a float32's memory is its little-endian

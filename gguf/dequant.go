@@ -15,42 +15,38 @@ var ErrNoDequantizer = errors.New("gguf: no float32 conversion for this type")
 // only src and write only dst, so any bytes are safe input.
 type blockDecoder func(dst []float32, src []byte)
 
-type dequantizer struct {
-	decode blockDecoder
-}
-
 // dequantizers lists the types with a conversion, each matching ggml's
 // dequantize_row_* (ggml/src/ggml-quants.c) or its to_float trait.
-var dequantizers = map[Type]dequantizer{
-	TypeF32:     {decodeF32},
-	TypeF16:     {decodeF16},
-	TypeBF16:    {decodeBF16},
-	TypeQ4_0:    {decodeQ4_0},
-	TypeQ4_1:    {decodeQ4_1},
-	TypeQ5_0:    {decodeQ5_0},
-	TypeQ5_1:    {decodeQ5_1},
-	TypeQ8_0:    {decodeQ8_0},
-	TypeQ2_K:    {decodeQ2_K},
-	TypeQ3_K:    {decodeQ3_K},
-	TypeQ4_K:    {decodeQ4_K},
-	TypeQ5_K:    {decodeQ5_K},
-	TypeQ6_K:    {decodeQ6_K},
-	TypeQ8_K:    {decodeQ8_K},
-	TypeIQ2_XXS: {decodeIQ2_XXS},
-	TypeIQ2_XS:  {decodeIQ2_XS},
-	TypeIQ2_S:   {decodeIQ2_S},
-	TypeIQ3_XXS: {decodeIQ3_XXS},
-	TypeIQ3_S:   {decodeIQ3_S},
-	TypeIQ1_S:   {decodeIQ1_S},
-	TypeIQ1_M:   {decodeIQ1_M},
-	TypeIQ4_NL:  {decodeIQ4_NL},
-	TypeIQ4_XS:  {decodeIQ4_XS},
-	TypeTQ1_0:   {decodeTQ1_0},
-	TypeTQ2_0:   {decodeTQ2_0},
-	TypeMXFP4:   {decodeMXFP4},
-	TypeNVFP4:   {decodeNVFP4},
-	TypeQ1_0:    {decodeQ1_0},
-	TypeQ2_0:    {decodeQ2_0},
+var dequantizers = map[Type]blockDecoder{
+	TypeF32:     decodeF32,
+	TypeF16:     decodeF16,
+	TypeBF16:    decodeBF16,
+	TypeQ4_0:    decodeQ4_0,
+	TypeQ4_1:    decodeQ4_1,
+	TypeQ5_0:    decodeQ5_0,
+	TypeQ5_1:    decodeQ5_1,
+	TypeQ8_0:    decodeQ8_0,
+	TypeQ2_K:    decodeQ2_K,
+	TypeQ3_K:    decodeQ3_K,
+	TypeQ4_K:    decodeQ4_K,
+	TypeQ5_K:    decodeQ5_K,
+	TypeQ6_K:    decodeQ6_K,
+	TypeQ8_K:    decodeQ8_K,
+	TypeIQ2_XXS: decodeIQ2_XXS,
+	TypeIQ2_XS:  decodeIQ2_XS,
+	TypeIQ2_S:   decodeIQ2_S,
+	TypeIQ3_XXS: decodeIQ3_XXS,
+	TypeIQ3_S:   decodeIQ3_S,
+	TypeIQ1_S:   decodeIQ1_S,
+	TypeIQ1_M:   decodeIQ1_M,
+	TypeIQ4_NL:  decodeIQ4_NL,
+	TypeIQ4_XS:  decodeIQ4_XS,
+	TypeTQ1_0:   decodeTQ1_0,
+	TypeTQ2_0:   decodeTQ2_0,
+	TypeMXFP4:   decodeMXFP4,
+	TypeNVFP4:   decodeNVFP4,
+	TypeQ1_0:    decodeQ1_0,
+	TypeQ2_0:    decodeQ2_0,
 }
 
 // CanDequantize reports whether tensors of type t convert to float32.
@@ -70,10 +66,10 @@ func DequantizeTypes() []Type {
 	return out
 }
 
-func lookupDequantizer(t Type) (dequantizer, TypeTraits, error) {
+func lookupDequantizer(t Type) (blockDecoder, TypeTraits, error) {
 	d, ok := dequantizers[t]
 	if !ok {
-		return dequantizer{}, TypeTraits{}, fmt.Errorf("%w: %s", ErrNoDequantizer, t)
+		return nil, TypeTraits{}, fmt.Errorf("%w: %s", ErrNoDequantizer, t)
 	}
 	tr, _ := t.Traits()
 	return d, tr, nil
@@ -94,7 +90,7 @@ func DequantizeF32(dst []float32, src []byte, t Type) error {
 	if want := n / tr.BlockSize * tr.BlockBytes; uint64(len(src)) != want {
 		return fmt.Errorf("gguf: dequantize %s: %d elements take %d bytes, got %d", t, n, want, len(src))
 	}
-	d.decode(dst, src)
+	d(dst, src)
 	return nil
 }
 
@@ -127,12 +123,12 @@ func DequantizeRange(dst []float32, data []byte, t Type, first uint64) error {
 		if within == 0 && n >= bs {
 			// As many whole blocks as dst holds, straight into dst.
 			whole := n / bs
-			d.decode(dst[:whole*bs], data[blk*bb:(blk+whole)*bb])
+			d(dst[:whole*bs], data[blk*bb:(blk+whole)*bb])
 			dst, first, n = dst[whole*bs:], first+whole*bs, n-whole*bs
 			continue
 		}
 		block := scratch[:bs]
-		d.decode(block, data[blk*bb:(blk+1)*bb])
+		d(block, data[blk*bb:(blk+1)*bb])
 		c := uint64(copy(dst, block[within:]))
 		dst, first, n = dst[c:], first+c, n-c
 	}
