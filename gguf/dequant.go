@@ -3,6 +3,7 @@ package gguf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 )
 
@@ -142,11 +143,46 @@ func (f *File) DequantizeTensor(t *TensorInfo, dst []float32, first uint64) erro
 	if f.BigEndian() {
 		return fmt.Errorf("gguf: tensor %q: %w: the file is big-endian", t.Name, ErrNoDequantizer)
 	}
-	data, err := f.TensorBytes(t)
+	if f.Mapped() {
+		data, err := f.TensorBytes(t)
+		if err != nil {
+			return err
+		}
+		return dequantizeGuarded(t.Name, dst, data, t.Type, first)
+	}
+	return f.dequantizeRead(t, dst, first)
+}
+
+// dequantizeRead is DequantizeTensor for a file that is not mapped: it
+// reads only the blocks the range touches, not the whole tensor per call.
+func (f *File) dequantizeRead(t *TensorInfo, dst []float32, first uint64) error {
+	tr, ok := t.Type.Traits()
+	if !ok || !CanDequantize(t.Type) {
+		return fmt.Errorf("gguf: tensor %q: %w: %s", t.Name, ErrNoDequantizer, t.Type)
+	}
+	n := uint64(len(dst))
+	if total := t.Size / tr.BlockBytes * tr.BlockSize; first > total || n > total-first {
+		return fmt.Errorf("gguf: tensor %q: elements [%d, %d) beyond its %d", t.Name, first, first+n, total)
+	}
+	b0, b1 := first/tr.BlockSize, (first+n+tr.BlockSize-1)/tr.BlockSize
+	r, err := f.TensorReader(t)
 	if err != nil {
 		return err
 	}
-	return dequantizeGuarded(t.Name, dst, data, t.Type, first)
+	buf := make([]byte, (b1-b0)*tr.BlockBytes)
+	if _, err := r.ReadAt(buf, int64(b0*tr.BlockBytes)); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("gguf: tensor %q: %w: file ends within blocks %d-%d", t.Name, ErrTruncated, b0, b1)
+		}
+		return fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	}
+	if err := f.CheckUnchanged(); err != nil {
+		return fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	}
+	if err := DequantizeRange(dst, buf, t.Type, first-b0*tr.BlockSize); err != nil {
+		return fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	}
+	return nil
 }
 
 // dequantizeGuarded is DequantizeRange over bytes that may fault (a mapping

@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -64,6 +65,17 @@ func TestDequantizeVectorsBitExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
+			raw, err := os.ReadFile(filepath.Join(vectorDir, file.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := NewReader(bytes.NewReader(raw), int64(len(raw)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain.Mapped() {
+				t.Fatal("NewReader's file is mapped")
+			}
 			for _, tv := range file.Tensors {
 				ti, ok := f.Tensor(tv.Name)
 				if !ok {
@@ -84,6 +96,21 @@ func TestDequantizeVectorsBitExact(t *testing.T) {
 				got := make([]float32, tv.NElements)
 				if err := f.DequantizeTensor(ti, got, 0); err != nil {
 					t.Fatal(err)
+				}
+				// A file read with pread (not mapped) gives the same, also by range.
+				unmapped := make([]float32, tv.NElements)
+				ui, _ := plain.Tensor(tv.Name)
+				half := tv.NElements / 2
+				if err := plain.DequantizeTensor(ui, unmapped[:half], 0); err != nil {
+					t.Fatal(err)
+				}
+				if err := plain.DequantizeTensor(ui, unmapped[half:], half); err != nil {
+					t.Fatal(err)
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(unmapped[i]) {
+						t.Fatalf("%s[%d]: mapped and read conversions differ", tv.Name, i)
+					}
 				}
 				mismatches := 0
 				for i := range got {
