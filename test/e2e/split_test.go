@@ -104,7 +104,9 @@ func TestLargeSparseModelMounts(t *testing.T) {
 	if _, err := synth.GenerateFile(path, synth.Options{Preset: "llama-70b", Sparse: true}); err != nil {
 		t.Fatal(err)
 	}
-	m := startMount(t, path, "--cache-size", "256MiB")
+	// The cache must hold the largest tensor (token_embd.weight, 564 MiB):
+	// a smaller one is refused at mount.
+	m := startMount(t, path, "--cache-size", "600MiB")
 	names := readDir(t, filepath.Join(m.dir, "tensors"))
 	if len(names) != 723 {
 		t.Errorf("tensors/ lists %d, want 723", len(names))
