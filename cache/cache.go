@@ -58,8 +58,8 @@ type Options struct {
 	// never more than the budget or the sum of all tensor sizes). A tensor
 	// larger than an arena gets an allocation of its own.
 	ArenaSize uint64
-	// LoadGroupBytes is how many bytes LoadAll uploads per Upload call
-	// (default 4 GiB).
+	// LoadGroupBytes is how many bytes Load hands to one Upload call on a
+	// device without a streaming upload (default 4 GiB).
 	LoadGroupBytes uint64
 	// LoadGroupsInFlight is how many of LoadAll's Upload calls run at once
 	// (default 1).
@@ -89,6 +89,8 @@ type Cache struct {
 	lru      lruList // resident entries, least recently used first
 	gens     uint64  // residencies so far; the latest one's Generation
 	counters counters
+	// loadReport is the latest Load run with Report, for Stats.
+	loadReport *loadTrack
 	// internalErr is the first broken invariant seen (a bug); Close returns it.
 	internalErr error
 }
@@ -107,6 +109,7 @@ type entry struct {
 	pins   int           // Pin calls not yet undone
 	holds  int           // Handles taken by Hold (other processes map the tensor)
 	gen    uint64        // which residency this is (see Placement.Generation)
+	loads  int           // Loads asking for it now: not evicted for others meanwhile (no thrash)
 	lru    lruLinks      // place in Cache.lru while Resident
 
 	status atomic.Pointer[Status]
@@ -172,7 +175,7 @@ func resolveBudget(dev Device, opts Options) (uint64, error) {
 	}
 	free, _, err := dev.MemInfo()
 	if err != nil {
-		return 0, fmt.Errorf("cache: reading free memory of %s: %w", dev, err)
+		return 0, fmt.Errorf("cache: reading free memory of %s: %w", dev, fromDevice(err))
 	}
 	budget := uint64(float64(free) * frac)
 	if budget == 0 {

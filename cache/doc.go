@@ -28,10 +28,13 @@
 // to Loading with a flight (a channel closed when its upload ends); Gets of a
 // Loading tensor wait on the flight or on their own context. Uploads started
 // by Get run under the cache's context, not the caller's, so a caller who
-// gives up does not cancel the upload for the others. LoadAll groups tensors
-// into Upload calls of LoadGroupBytes (4 GiB, one at a time), so the
-// backend's pipeline runs across tensors; a cancelled LoadAll returns its tensors to
-// their previous state.
+// gives up does not cancel the upload for the others. Load streams its tensors
+// through the device's pipeline (hip.Streamer), reserving each only when the
+// pipeline has room for it: each is resident the moment its own bytes land,
+// a Get of one not reached yet uploads it beside the load at once, and while
+// the load runs none of its tensors is evicted for another (it stops when the
+// budget is full instead of thrashing). A cancelled Load keeps what landed
+// and returns the rest to their previous state.
 //
 // Eviction: when no arena has room and the budget (or the device, reporting
 // hip.ErrOutOfMemory) allows no new allocation, empty allocations are

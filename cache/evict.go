@@ -60,10 +60,11 @@ func (c *Cache) reserve(size uint64) (block, []string, error) {
 	}
 }
 
-// lruVictim is the least recently used resident tensor nobody holds.
+// lruVictim is the least recently used resident tensor nobody holds and no
+// running Load asked for.
 func (c *Cache) lruVictim() *entry {
 	for e := c.lru.front; e != nil; e = e.lru.next {
-		if e.refs == 0 && e.pins == 0 {
+		if e.refs == 0 && e.pins == 0 && e.loads == 0 {
 			return e
 		}
 	}

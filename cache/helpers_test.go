@@ -91,6 +91,14 @@ func (d *gatedDevice) Upload(ctx context.Context, copies []hip.Copy) error {
 	return d.Host.Upload(ctx, copies)
 }
 
+// UploadStream is held by the gate like Upload.
+func (d *gatedDevice) UploadStream(ctx context.Context, next func() (hip.Pending, bool)) error {
+	d.calls.Add(1)
+	d.started <- struct{}{}
+	<-d.gate
+	return d.Host.UploadStream(ctx, next)
+}
+
 // countingDevice hands out fake addresses and moves no bytes: it counts
 // allocations and uploads of models too big to hold in a test's memory.
 type countingDevice struct {

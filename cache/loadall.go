@@ -6,89 +6,140 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
+
+	"github.com/ggufs/ggufs/hip"
 )
 
-// LoadAll makes the named tensors resident (nil names: every tensor), in
-// file order, through a few large Upload calls rather than one per tensor, so
-// the device fills at the backend's best rate. progress, when not nil, is
-// called with the bytes resident so far and the total, after each group
-// (calls never overlap). It loads what it can and reports the failures; when
-// the budget is smaller than the set, later tensors evict earlier ones.
+// LoadOptions tune one Load.
+type LoadOptions struct {
+	// Progress, when set, is called with the bytes resident so far and the
+	// total, each time a tensor's bytes land (calls never overlap; done only
+	// grows).
+	Progress func(done, total uint64)
+	// Report makes this load the one Stats reports as LoadAll (the whole
+	// model load of a mount).
+	Report bool
+}
+
+// LoadResult says what a Load left on the device, tensor by tensor.
+type LoadResult struct {
+	Tensors       int    // asked for
+	Resident      int    // of them, resident when the load ended
+	ResidentBytes uint64 // their bytes
+	// Failed could not be uploaded (Status says why); NotLoaded were never
+	// uploaded (the budget was full, or the load was cancelled); Evicted
+	// were loaded by this call and evicted by someone else before it ended.
+	Failed, NotLoaded, Evicted []string
+	// Stopped says why the load ended before its last tensor; empty if it
+	// did not.
+	Stopped string
+}
+
+// Complete reports whether every tensor asked for is resident.
+func (r LoadResult) Complete() bool { return r.Resident == r.Tensors }
+
+// String is a one-line account: "291 of 291 resident (3.53 GiB)", then what
+// is missing and why.
+func (r LoadResult) String() string {
+	s := fmt.Sprintf("%d of %d resident (%d bytes)", r.Resident, r.Tensors, r.ResidentBytes)
+	for _, part := range []struct {
+		what  string
+		names []string
+	}{{"failed", r.Failed}, {"not loaded", r.NotLoaded}, {"evicted during the load", r.Evicted}} {
+		if len(part.names) > 0 {
+			s += fmt.Sprintf("; %d %s (%s)", len(part.names), part.what, nameRange(part.names))
+		}
+	}
+	if r.Stopped != "" {
+		s += "; stopped: " + r.Stopped
+	}
+	return s
+}
+
+// nameRange names a list shortly: "a", "a, b" or "a … z" (file order).
+func nameRange(names []string) string {
+	switch len(names) {
+	case 1:
+		return fmt.Sprintf("%q", names[0])
+	case 2:
+		return fmt.Sprintf("%q, %q", names[0], names[1])
+	}
+	return fmt.Sprintf("%q … %q", names[0], names[len(names)-1])
+}
+
+// LoadAll makes the named tensors resident (nil names: every tensor); see
+// Load. It returns nil only if every one of them is resident at the end.
 func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done, total uint64)) error {
+	_, err := c.Load(ctx, names, LoadOptions{Progress: progress})
+	return err
+}
+
+// Load makes the named tensors resident (nil names: every tensor) in file
+// order, streaming them through the device's pipeline: each tensor becomes
+// resident the moment its own bytes land, and a Get of a tensor the load has
+// not reached yet uploads it at once beside the load rather than after it.
+// The load never evicts a tensor it is loading to make room for the next
+// (nor does anyone else while it runs): when the budget is full it stops and
+// the result says what is resident and what is not. A failed tensor does not
+// stop the others. The error is nil only when every tensor asked for is
+// resident; it wraps ErrNoSpace when the budget stopped the load, the first
+// failure's error, ctx's error or ErrClosed.
+func (c *Cache) Load(ctx context.Context, names []string, opts LoadOptions) (LoadResult, error) {
 	entries, err := c.resolve(names)
 	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return ErrClosed
+		return LoadResult{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(c.bgCtx, cancel) // Close stops the load
 	defer stop()
 
-	l := &loader{c: c, ctx: ctx, progress: progress, slots: make(chan struct{}, c.groupsMax)}
+	l := &load{c: c, ctx: ctx, progress: opts.Progress, mine: map[*entry]bool{}}
 	for _, e := range entries {
 		if e.t.Err == nil {
 			l.total += e.t.Size
 		}
 	}
-	l.report(0)
-	var others []*entry // loading through someone else's upload
+	l.track = &loadTrack{total: l.total, tensors: len(entries), start: time.Now()}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return LoadResult{}, ErrClosed
+	}
 	for _, e := range entries {
-		if ctx.Err() != nil {
+		e.loads++
+	}
+	if opts.Report {
+		c.loadReport = l.track
+	}
+	c.busy.Add(1) // under c.mu while open, so Close waits for this load
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		for _, e := range entries {
+			e.loads--
+		}
+		c.mu.Unlock()
+		c.busy.Done()
+	}()
+
+	l.report(0)
+	queue := entries
+	// Tensors another caller was uploading, and gave up on (its load was
+	// cancelled), go round again; a few rounds bound a pathological chase.
+	for round := 0; round < 4 && len(queue) > 0; round++ {
+		l.queue, l.pos, l.others = queue, 0, nil
+		l.run()
+		queue = l.awaitOthers()
+		if l.halted() {
 			break
 		}
-		if e.t.Err != nil {
-			l.fail(fmt.Errorf("cache: tensor %q: %w", e.t.Name, e.t.Err))
-			continue
-		}
-		if err := l.start(e, &others); err != nil {
-			l.fail(err)
-			if errors.Is(err, ErrClosed) {
-				break
-			}
-		}
 	}
-	l.flush()
-	l.wait()
-	var retry []string // their loader gave up on them (it was cancelled)
-	for _, e := range others {
-		l.awaitOther(e)
-		if st := e.status.Load().State; st != Resident && st != Failed && ctx.Err() == nil {
-			retry = append(retry, e.t.Name)
-			continue
-		}
-		l.report(l.settle(e))
-	}
-	if len(retry) > 0 {
-		base := l.done
-		err := c.LoadAll(ctx, retry, func(done, _ uint64) {
-			l.mu.Lock()
-			l.done = base + done
-			l.mu.Unlock()
-			l.report(0)
-		})
-		if err != nil {
-			l.fail(err)
-		}
-	}
-	for _, e := range l.mine {
-		l.settle(e)
-	}
-	if c.bgCtx.Err() != nil {
-		return fmt.Errorf("cache: loading %d tensors: %w", len(entries), ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("cache: loading %d tensors: %w", len(entries), err)
-	}
-	if l.failed > 0 {
-		return fmt.Errorf("cache: loading %d tensors: %d failed; the first: %w", len(entries), l.failed, l.firstErr)
-	}
-	return nil
+	res := l.result(entries)
+	err = l.err(res)
+	l.track.finish(res, err)
+	return res, err
 }
 
 // resolve turns names into entries in file order, without repeats.
@@ -108,124 +159,234 @@ func (c *Cache) resolve(names []string) ([]*entry, error) {
 	return slices.Compact(entries), nil
 }
 
-// loader is one LoadAll call: it groups tensors into batches and keeps up to
-// c.groupsMax of them uploading at once.
-type loader struct {
+// load is one Load call. Its stream pulls entries from queue one at a time,
+// reserving memory for each only when the device's pipeline has room for it.
+type load struct {
 	c        *Cache
 	ctx      context.Context
 	progress func(done, total uint64)
-	slots    chan struct{} // one per batch uploading
-	batch    *batch        // being filled; holds a count in c.busy while not nil
-	mine     []*entry      // entries this call uploaded
+	track    *loadTrack
 
-	mu       sync.Mutex // guards the fields below, and serializes progress
-	done     uint64
-	total    uint64
-	failed   int
-	firstErr error
+	// Used only by the goroutine pulling the stream (next) and, between
+	// streams, by Load.
+	queue  []*entry
+	pos    int
+	others []*entry        // loading through someone else's upload
+	mine   map[*entry]bool // uploaded by this load
+	stop   string          // why the load stopped early
+	stopEr error
+
+	mu          sync.Mutex // guards the fields below, and serializes progress
+	done, total uint64
+	failures    int // copies reported failed
+	firstErr    error
 }
 
-// start makes e resident, loading or queued in the current batch.
-func (l *loader) start(e *entry, others *[]*entry) error {
+// run streams the queue to the device, starting a new stream after one that
+// a failed copy ended, until the queue is done or the load must stop.
+func (l *load) run() {
 	c := l.c
-	for retried := false; ; retried = true {
+	for l.pos < len(l.queue) && !l.halted() && l.ctx.Err() == nil {
+		failed := l.failureCount()
+		start := time.Now()
+		err := c.stream(l.ctx, l.next)
 		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return ErrClosed
+		c.counters.uploadTime += time.Since(start)
+		c.mu.Unlock()
+		switch {
+		case err == nil, l.ctx.Err() != nil:
+		case l.failureCount() == failed:
+			// The device failed before any copy: the rest would too.
+			l.halt(fmt.Sprintf("%s failed: %v", c.dev, err), err)
 		}
-		switch e.state {
-		case Resident:
-			c.touchLocked(e)
-			c.mu.Unlock()
-			l.report(e.t.Size)
+	}
+	if err := l.ctx.Err(); err != nil && l.stop == "" {
+		l.halt("cancelled", err)
+	}
+}
+
+// stream hands next to the device's streaming upload, or batches it into
+// Upload calls of c.groupBytes for a device that has none.
+func (c *Cache) stream(ctx context.Context, next func() (hip.Pending, bool)) error {
+	if s, ok := c.dev.(hip.Streamer); ok {
+		return s.UploadStream(ctx, next)
+	}
+	ended := false
+	for !ended {
+		var batch []hip.Pending
+		var copies []hip.Copy
+		var bytes uint64
+		for bytes < c.groupBytes {
+			p, ok := next()
+			if !ok {
+				ended = true
+				break
+			}
+			batch = append(batch, p)
+			copies = append(copies, p.Copy)
+			bytes += uint64(len(p.Src))
+		}
+		if len(batch) == 0 {
 			return nil
-		case Loading:
-			*others = append(*others, e)
-			c.mu.Unlock()
-			return nil
 		}
-		if l.batch == nil {
-			l.batch = newBatch()
-			c.busy.Add(1) // taken under c.mu while open, so Close waits for this batch
-		}
-		prev := e.state
-		evicted, err := c.startLoadLocked(e, l.batch.flight)
-		if err != nil && errors.Is(err, ErrNoSpace) && !retried {
-			// The room may be held by this call's own uploads, which are
-			// not evictable until they finish: finish them and try again.
-			c.mu.Unlock()
-			c.notifyEvicted(evicted)
-			l.flush()
-			l.wait()
-			continue
+		err := c.dev.Upload(ctx, copies)
+		for _, p := range batch {
+			p.Landed(err)
 		}
 		if err != nil {
-			c.failLocked(e, err)
-			c.mu.Unlock()
-			c.notifyEvicted(evicted)
 			return err
 		}
-		if e.state == Resident { // an empty tensor
-			c.mu.Unlock()
-			c.notifyEvicted(evicted)
-			return nil
+	}
+	return nil
+}
+
+func (l *load) halted() bool { return l.stop != "" }
+
+func (l *load) halt(why string, err error) {
+	if l.stop == "" {
+		l.stop, l.stopEr = why, err
+	}
+}
+
+// next is the stream's source: the next entry in the queue that needs an
+// upload, with memory reserved for it and marked Loading.
+func (l *load) next() (hip.Pending, bool) {
+	for l.pos < len(l.queue) && !l.halted() {
+		if l.ctx.Err() != nil {
+			return hip.Pending{}, false
 		}
-		l.batch.add(e, prev)
-		l.mine = append(l.mine, e)
-		full := l.batch.bytes >= c.groupBytes
+		e := l.queue[l.pos]
+		l.pos++
+		if e.t.Err != nil {
+			l.failed(fmt.Errorf("cache: tensor %q: %w", e.t.Name, e.t.Err))
+			continue
+		}
+		if p, ok := l.begin(e); ok {
+			return p, true
+		}
+	}
+	return hip.Pending{}, false
+}
+
+// begin starts e's upload, or says why it needs none from this load.
+func (l *load) begin(e *entry) (hip.Pending, bool) {
+	c := l.c
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		l.halt("the cache closed", ErrClosed)
+		return hip.Pending{}, false
+	}
+	switch e.state {
+	case Resident:
+		c.touchLocked(e)
+		c.mu.Unlock()
+		l.report(e.t.Size)
+		return hip.Pending{}, false
+	case Loading:
+		l.others = append(l.others, e)
+		c.mu.Unlock()
+		return hip.Pending{}, false
+	}
+	prev := e.state
+	flight := make(chan struct{})
+	evicted, err := c.startLoadLocked(e, flight)
+	if err != nil && errors.Is(err, ErrNoSpace) {
 		c.mu.Unlock()
 		c.notifyEvicted(evicted)
-		if full {
-			l.flush()
+		l.pos-- // not loaded, like the rest
+		l.halt(fmt.Sprintf("the budget of %d bytes is full at %q", c.budget, e.t.Name), err)
+		return hip.Pending{}, false
+	}
+	if err != nil {
+		c.failLocked(e, err)
+		c.mu.Unlock()
+		c.notifyEvicted(evicted)
+		l.failed(err)
+		return hip.Pending{}, false
+	}
+	if e.state == Resident { // an empty tensor
+		c.mu.Unlock()
+		c.notifyEvicted(evicted)
+		return hip.Pending{}, false
+	}
+	dst := e.block.ptr()
+	l.mine[e] = true
+	c.mu.Unlock()
+	c.notifyEvicted(evicted)
+
+	src, err := e.t.Bytes()
+	if err == nil && uint64(len(src)) != e.t.Size {
+		err = fmt.Errorf("source has %d bytes, want %d", len(src), e.t.Size)
+	}
+	if err != nil {
+		err = fmt.Errorf("cache: tensor %q: reading source: %w", e.t.Name, err)
+		c.mu.Lock()
+		c.failLoadLocked(e, err)
+		close(flight)
+		c.mu.Unlock()
+		l.failed(err)
+		return hip.Pending{}, false
+	}
+	return hip.Pending{
+		Copy:   hip.Copy{Dst: dst, Src: src, SrcFile: e.t.File, SrcOffset: e.t.Offset},
+		Landed: func(err error) { l.landed(e, prev, flight, err) },
+	}, true
+}
+
+// landed records the end of e's upload: resident, failed, or (cancelled by
+// the caller, not by Close) back where it was so the next Get loads it.
+func (l *load) landed(e *entry, prev State, flight chan struct{}, err error) {
+	c := l.c
+	c.mu.Lock()
+	abandoned := err != nil && l.ctx.Err() != nil && c.bgCtx.Err() == nil
+	switch {
+	case abandoned:
+		c.releaseLoadLocked(e)
+		// A failure it retried is no longer known to hold: Unloaded, so
+		// that waiters load it themselves rather than see a stale error.
+		if prev == Failed {
+			prev = Unloaded
 		}
-		return nil
+		e.setState(prev, nil)
+	case err != nil:
+		err = fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err)
+		c.failLoadLocked(e, err)
+	default:
+		e.flight = nil
+		c.makeResidentLocked(e)
+		c.counters.uploads++
+		c.counters.uploadedBytes += e.t.Size
+	}
+	close(flight)
+	c.mu.Unlock()
+	switch {
+	case err == nil:
+		l.report(e.t.Size)
+	case !abandoned:
+		l.failed(err)
 	}
 }
 
-// flush sends the current batch to the device, waiting for a free slot.
-func (l *loader) flush() {
-	b := l.batch
-	if b == nil {
-		return
+// awaitOthers waits for the tensors that were loading through another
+// caller's upload, counts those that landed, and returns those it gave up on.
+func (l *load) awaitOthers() []*entry {
+	var retry []*entry
+	for _, e := range l.others {
+		l.awaitOther(e)
+		switch st := e.status.Load().State; {
+		case st == Resident:
+			l.report(e.t.Size)
+		case st != Failed && l.ctx.Err() == nil:
+			retry = append(retry, e)
+		}
 	}
-	l.batch = nil
-	if len(b.entries) == 0 {
-		close(b.flight)
-		l.c.busy.Done()
-		return
-	}
-	l.slots <- struct{}{}
-	go func() {
-		defer l.c.busy.Done()
-		resident := l.c.upload(l.ctx, b)
-		l.report(resident)
-		<-l.slots
-	}()
-}
-
-// wait returns once no batch of this call is uploading.
-func (l *loader) wait() {
-	for range cap(l.slots) {
-		l.slots <- struct{}{}
-	}
-	for range cap(l.slots) {
-		<-l.slots
-	}
-}
-
-func (l *loader) report(n uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.done += n
-	if l.progress != nil {
-		l.progress(l.done, l.total)
-	}
+	return retry
 }
 
 // awaitOther waits until e is no longer loading through another caller's
 // upload (following a new upload that starts as one ends), or ctx ends.
-func (l *loader) awaitOther(e *entry) {
+func (l *load) awaitOther(e *entry) {
 	for {
 		l.c.mu.Lock()
 		flight := e.flight
@@ -242,24 +403,70 @@ func (l *loader) awaitOther(e *entry) {
 	}
 }
 
-func (l *loader) fail(err error) {
+func (l *load) report(n uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.failed == 0 {
-		l.firstErr = err
+	l.done += n
+	l.track.landed(l.done)
+	if l.progress != nil {
+		l.progress(l.done, l.total)
 	}
-	l.failed++
 }
 
-// settle counts e as failed if its upload failed, and returns its size if it
-// is resident.
-func (l *loader) settle(e *entry) uint64 {
-	st := e.status.Load()
-	switch st.State {
-	case Resident:
-		return e.t.Size
-	case Failed:
-		l.fail(st.Err)
+func (l *load) failed(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failures == 0 {
+		l.firstErr = err
 	}
-	return 0
+	l.failures++
+}
+
+func (l *load) failureCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failures
+}
+
+// result looks at every tensor asked for, now.
+func (l *load) result(entries []*entry) LoadResult {
+	r := LoadResult{Tensors: len(entries), Stopped: l.stop}
+	for _, e := range entries {
+		switch e.status.Load().State {
+		case Resident:
+			r.Resident++
+			r.ResidentBytes += e.t.Size
+		case Failed:
+			r.Failed = append(r.Failed, e.t.Name)
+		case Evicted:
+			if l.mine[e] {
+				r.Evicted = append(r.Evicted, e.t.Name)
+				continue
+			}
+			fallthrough
+		default:
+			r.NotLoaded = append(r.NotLoaded, e.t.Name)
+		}
+	}
+	return r
+}
+
+func (l *load) err(r LoadResult) error {
+	if l.c.bgCtx.Err() != nil {
+		return fmt.Errorf("cache: loading %d tensors: %s: %w", r.Tensors, r, ErrClosed)
+	}
+	if err := l.ctx.Err(); err != nil {
+		return fmt.Errorf("cache: loading %d tensors: %s: %w", r.Tensors, r, err)
+	}
+	if r.Complete() {
+		return nil
+	}
+	l.mu.Lock()
+	firstErr := l.firstErr
+	l.mu.Unlock()
+	cause := errors.Join(firstErr, l.stopEr)
+	if cause == nil {
+		cause = ErrEvictedDuringLoad
+	}
+	return fmt.Errorf("cache: loading %d tensors: %s: %w", r.Tensors, r, cause)
 }

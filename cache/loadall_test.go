@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/ggufs/ggufs/hip"
 )
 
 func TestLoadAllBatchesAndReportsProgress(t *testing.T) {
@@ -34,10 +36,13 @@ func TestLoadAllBatchesAndReportsProgress(t *testing.T) {
 	if last != total {
 		t.Fatalf("progress ended at %d of %d", last, total)
 	}
-	// Groups of at least 16 KiB: far fewer Upload calls than tensors.
-	want := int64((total + 16<<10 - 1) / (16 << 10))
-	if n := dev.calls.Load(); n > want || n < 2 {
-		t.Fatalf("%d Upload calls for %d tensors; want between 2 and %d", n, len(sizes), want)
+	// One streamed upload for all of them, progress once a tensor (and
+	// once at the start).
+	if n := dev.calls.Load(); n != 1 {
+		t.Fatalf("%d upload calls for %d tensors; want one stream", n, len(sizes))
+	}
+	if calls != len(sizes)+1 {
+		t.Fatalf("progress called %d times for %d tensors", calls, len(sizes))
 	}
 	for i := range sizes {
 		if !c.IsResident(m.name(i)) {
@@ -50,11 +55,11 @@ func TestLoadAllBatchesAndReportsProgress(t *testing.T) {
 		t.Fatalf("stats = %+v", s)
 	}
 	// A second LoadAll finds everything resident and uploads nothing.
-	before := dev.calls.Load()
+	before := dev.Host.Stats().UploadedBytes
 	if err := c.LoadAll(context.Background(), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if dev.calls.Load() != before {
+	if dev.Host.Stats().UploadedBytes != before || c.Stats().Uploads != int64(len(sizes)) {
 		t.Fatal("LoadAll of resident tensors uploaded again")
 	}
 }
@@ -98,7 +103,9 @@ func TestLoadAllOfChosenNames(t *testing.T) {
 	}
 }
 
-func TestLoadAllAboveBudgetKeepsTheLastTensors(t *testing.T) {
+// A load larger than the budget loads what fits in file order, then stops
+// and says so; it never evicts what it loaded to load the next.
+func TestLoadAllAboveBudgetStopsAndSaysWhatIsResident(t *testing.T) {
 	sizes := make([]uint64, 20)
 	for i := range sizes {
 		sizes[i] = 4 * allocAlign
@@ -106,42 +113,47 @@ func TestLoadAllAboveBudgetKeepsTheLastTensors(t *testing.T) {
 	m := newTestModel(22, sizes...)
 	h := newHost(t, 1<<20)
 	budget := uint64(5 * 4 * allocAlign)
-	c := newTestCache(t, h, m, Options{Budget: budget, ArenaSize: budget, LoadGroupBytes: 2 * 4 * allocAlign})
-	if err := c.LoadAll(context.Background(), nil, nil); err != nil {
-		t.Fatal(err)
+	c := newTestCache(t, h, m, Options{Budget: budget, ArenaSize: budget})
+	res, err := c.Load(context.Background(), nil, LoadOptions{})
+	if !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Load above the budget = %v; want ErrNoSpace", err)
 	}
 	for i := range 20 {
-		if want := i >= 15; c.IsResident(m.name(i)) != want {
+		if want := i < 5; c.IsResident(m.name(i)) != want {
 			t.Fatalf("tensor %d resident = %v; want %v", i, !want, want)
 		}
 	}
-	for i := 15; i < 20; i++ {
+	for i := range 5 {
 		checkTensor(t, c, m, m.name(i))
 	}
-	if s := c.Stats(); s.DeviceBytes > budget || h.Allocated() != s.DeviceBytes || s.Evictions != 15 {
+	if res.Resident != 5 || len(res.NotLoaded) != 15 || res.NotLoaded[0] != m.name(5) || len(res.Failed) != 0 ||
+		len(res.Evicted) != 0 || res.Stopped == "" || res.Complete() {
+		t.Fatalf("result = %+v", res)
+	}
+	if s := c.Stats(); s.DeviceBytes > budget || h.Allocated() != s.DeviceBytes || s.Evictions != 0 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
 
-func TestLoadAllUploadFailureMarksItsGroup(t *testing.T) {
+// A failed upload mid-load fails only its own tensor; the load goes on.
+func TestLoadAllUploadFailureMarksOnlyItsTensor(t *testing.T) {
 	m := newTestModel(23, 1000, 1000, 1000, 1000)
 	h := newHost(t, 1<<20)
-	c := newTestCache(t, h, m, Options{Budget: 1 << 20, LoadGroupBytes: 2000})
-	h.FailUpload(2) // the second group fails
-	err := c.LoadAll(context.Background(), nil, nil)
-	if err == nil {
-		t.Fatal("LoadAll with a failed upload succeeded")
+	c := newTestCache(t, h, m, Options{Budget: 1 << 20})
+	h.FailUpload(2) // the second tensor streamed
+	res, err := c.Load(context.Background(), nil, LoadOptions{})
+	if !errors.Is(err, hip.ErrInjected) {
+		t.Fatalf("Load with a failed upload = %v", err)
 	}
-	failed := 0
 	for i := range 4 {
-		if c.Status(m.name(i)).State == Failed {
-			failed++
+		if st := c.Status(m.name(i)).State; (st == Failed) != (i == 1) || (st != Resident) != (i == 1) {
+			t.Fatalf("tensor %d is %v", i, st)
 		}
 	}
-	if failed != 2 {
-		t.Fatalf("%d tensors failed; want the 2 of the failed group", failed)
+	if len(res.Failed) != 1 || res.Failed[0] != m.name(1) || res.Resident != 3 {
+		t.Fatalf("result = %+v", res)
 	}
-	if s := c.Stats(); s.Failures != 2 || s.Uploads != 2 {
+	if s := c.Stats(); s.Failures != 1 || s.Uploads != 3 {
 		t.Fatalf("stats = %+v", s)
 	}
 	if err := c.LoadAll(context.Background(), nil, nil); err != nil {
@@ -155,7 +167,7 @@ func TestLoadAllUploadFailureMarksItsGroup(t *testing.T) {
 func TestLoadAllCancelledLeavesCleanStates(t *testing.T) {
 	m := newTestModel(24, 1000, 1000, 1000)
 	dev := newGatedDevice(newHost(t, 1<<20))
-	c := newTestCache(t, dev, m, Options{Budget: 1 << 20, LoadGroupBytes: 1})
+	c := newTestCache(t, dev, m, Options{Budget: 1 << 20})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- c.LoadAll(ctx, nil, nil) }()

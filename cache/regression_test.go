@@ -28,6 +28,26 @@ func (d *blockingDevice) Upload(ctx context.Context, copies []hip.Copy) error {
 	return d.Host.Upload(ctx, copies)
 }
 
+// UploadStream blocks like Upload, with every copy taken from the stream.
+func (d *blockingDevice) UploadStream(ctx context.Context, next func() (hip.Pending, bool)) error {
+	if !d.block.Load() {
+		return d.Host.UploadStream(ctx, next)
+	}
+	var pulled []hip.Pending
+	for p, ok := next(); ok; p, ok = next() {
+		pulled = append(pulled, p)
+	}
+	if len(pulled) == 0 {
+		return nil
+	}
+	d.started <- struct{}{}
+	<-ctx.Done()
+	for _, p := range pulled {
+		p.Landed(ctx.Err())
+	}
+	return ctx.Err()
+}
+
 // A Get waiting on a LoadAll that retries a failed tensor, when that LoadAll
 // is cancelled, goes on by itself (it once spun forever with no error) and
 // the tensor never reads as an error without a reason.

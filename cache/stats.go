@@ -42,6 +42,9 @@ type Stats struct {
 	// DeviceAllocationsTotal counts every one it ever made.
 	DeviceAllocations      int   `json:"device_allocations"`
 	DeviceAllocationsTotal int64 `json:"device_allocations_total"`
+	// LoadAll is the whole-model load's progress (the latest Load run with
+	// Report); nil when none was started.
+	LoadAll *LoadAllStats `json:"load_all,omitempty"`
 }
 
 // Stats returns the counters now.
@@ -66,5 +69,6 @@ func (c *Cache) Stats() Stats {
 		ArenaSize:              c.pool.arenaSize,
 		DeviceAllocations:      len(c.pool.regions),
 		DeviceAllocationsTotal: c.pool.total,
+		LoadAll:                c.loadReport.stats(),
 	}
 }
