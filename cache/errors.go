@@ -1,12 +1,27 @@
 package cache
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
 
-// Sentinel errors callers match with errors.Is.
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/hip"
+)
+
+// Sentinel errors callers match with errors.Is. What the cache gets from the
+// device or from a tensor's source is wrapped into one of ErrNoSpace,
+// ErrDevice or ErrSourceFault with the original kept in the chain, so layers
+// above map errors without knowing the device's own.
 var (
 	// ErrNoSpace: the tensor does not fit in the budget (or on the device) and
 	// nothing could be evicted to make room. The filesystem maps it to ENOMEM.
 	ErrNoSpace = errors.New("cache: no device memory left and nothing could be evicted")
+	// ErrDevice: the device failed an operation (allocate, free, copy).
+	ErrDevice = errors.New("cache: device failed")
+	// ErrSourceFault: the tensor's source bytes could not be read (the file
+	// was truncated or changed under its mapping).
+	ErrSourceFault = errors.New("cache: tensor source unreadable")
 	// ErrNotFound: no tensor has that name.
 	ErrNotFound = errors.New("cache: no such tensor")
 	// ErrPinned: the tensor is held (an open file, a live Handle, or an upload
@@ -17,3 +32,39 @@ var (
 	// ErrReleased: the Handle was released; its device address may be reused.
 	ErrReleased = errors.New("cache: handle released")
 )
+
+// fromDevice wraps an error met while loading or reading a tensor into the
+// cache's own kind, keeping the original in the chain: a fault reading the
+// source (hip.ErrSourceFault, or the gguf file truncated, changed or closed
+// under its mapping) is ErrSourceFault, out of device memory is ErrNoSpace,
+// any other device error ErrDevice. Cancellation, the cache's own errors and
+// nil pass through unchanged.
+func fromDevice(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, ErrNoSpace), errors.Is(err, ErrDevice), errors.Is(err, ErrSourceFault),
+		errors.Is(err, ErrClosed), errors.Is(err, ErrNotFound), errors.Is(err, ErrReleased):
+		return err
+	case isSourceFault(err):
+		return fmt.Errorf("%w: %w", ErrSourceFault, err)
+	case errors.Is(err, hip.ErrOutOfMemory):
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return fmt.Errorf("%w: %w", ErrDevice, err)
+}
+
+// isSourceFault reports whether err says the tensor's host bytes could not be
+// read, rather than that the device failed.
+func isSourceFault(err error) bool {
+	var format *gguf.FormatError
+	return errors.Is(err, hip.ErrSourceFault) || errors.Is(err, errSourceSize) ||
+		errors.Is(err, gguf.ErrTruncated) || errors.Is(err, gguf.ErrChanged) ||
+		errors.Is(err, gguf.ErrClosed) || errors.Is(err, gguf.ErrOutOfBounds) ||
+		errors.As(err, &format)
+}
+
+// errSourceSize: a tensor's source gave a different number of bytes than its
+// size.
+var errSourceSize = errors.New("source size differs from the tensor's")

@@ -88,6 +88,7 @@ func (c *Cache) getStep(ctx context.Context, e *entry, waited bool, missed *bool
 	evicted, err := c.startLoadLocked(e, b.flight)
 	var flight chan struct{}
 	if err != nil {
+		err = fromDevice(err)
 		c.failLocked(e, err)
 	} else if e.state == Loading {
 		b.add(e, prev)
@@ -164,7 +165,7 @@ func (h *Handle) ReadAt(p []byte, off int64) (int, error) {
 		err := c.dev.Download(p[:n], h.ptr+hip.DevicePtr(off))
 		c.busy.Done()
 		if err != nil {
-			return 0, fmt.Errorf("cache: tensor %q: downloading from %s: %w", h.e.t.Name, c.dev, err)
+			return 0, fmt.Errorf("cache: tensor %q: downloading from %s: %w", h.e.t.Name, c.dev, fromDevice(err))
 		}
 	}
 	if n < uint64(len(p)) {

@@ -54,7 +54,7 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 	for i, e := range b.entries {
 		src, err := e.t.Bytes()
 		if err == nil && uint64(len(src)) != e.t.Size {
-			err = fmt.Errorf("source has %d bytes, want %d", len(src), e.t.Size)
+			err = fmt.Errorf("%w: %d bytes, want %d", errSourceSize, len(src), e.t.Size)
 		}
 		if err != nil {
 			srcErr[i] = fmt.Errorf("cache: tensor %q: reading source: %w", e.t.Name, err)
@@ -117,11 +117,12 @@ func (c *Cache) failLoadLocked(e *entry, err error) {
 	c.failLocked(e, err)
 }
 
-// failLocked marks e Failed with err and counts the failure.
+// failLocked marks e Failed with err, wrapped into the cache's own kind (see
+// fromDevice), and counts the failure.
 func (c *Cache) failLocked(e *entry, err error) {
 	if errors.Is(err, context.Canceled) && c.bgCtx.Err() != nil {
 		err = fmt.Errorf("cache: tensor %q: %w", e.t.Name, ErrClosed)
 	}
-	e.setState(Failed, err)
+	e.setState(Failed, fromDevice(err))
 	c.counters.failures++
 }
