@@ -18,8 +18,9 @@ type GPU struct {
 	table  allocTable
 	closed bool
 
-	poolsMu sync.Mutex // guards creating and destroying the pools
-	pools   *pools     // created on first use: pinned memory is costly to take
+	poolsMu sync.Mutex     // guards creating and destroying the pools
+	pools   *pools         // created by prepare at Open, or on first use
+	warming sync.WaitGroup // prepare's goroutine; Close waits for it
 
 	stats counters
 }
@@ -172,6 +173,7 @@ func (g *GPU) Close() error {
 	live := g.table.bases
 	g.table = allocTable{}
 	g.mu.Unlock()
+	g.warming.Wait()
 
 	unbind, err := g.bind()
 	defer unbind()

@@ -85,6 +85,7 @@ func Open(opts Options) (Backend, *Report, error) {
 		rep.Attempts = append(rep.Attempts, att)
 		if err == nil {
 			rep.Chosen = g.String()
+			g.prepare()
 			return g, rep, nil
 		}
 		if name != BackendAuto {

@@ -106,6 +106,22 @@ func take(ctx context.Context, pool chan *slot) (*slot, error) {
 	}
 }
 
+// prepare creates the pools in the background, so that the first upload
+// finds its staging buffers and streams made (off its timed path: on the
+// H200 pinning 32 buffers of 4 MiB costs milliseconds) while the caller goes
+// on. An upload that comes first waits for them or makes them itself; an
+// error here recurs at the first upload, which reports it.
+func (g *GPU) prepare() {
+	if g.cfg.Path == PathPlain {
+		return
+	}
+	g.warming.Add(1)
+	go func() {
+		defer g.warming.Done()
+		_, _ = g.getPools()
+	}()
+}
+
 // getPools returns the pools, creating them on first use.
 func (g *GPU) getPools() (*pools, error) {
 	g.poolsMu.Lock()
