@@ -83,8 +83,8 @@ func (l *loadAllState) progress(done, total uint64) {
 func (r *Root) LoadableTensors() []string {
 	names := make([]string, 0, len(r.tensors))
 	for _, t := range r.tensors {
-		if t.info.Uploadable() == nil {
-			names = append(names, t.info.Name)
+		if t.Uploadable() == nil {
+			names = append(names, t.Name)
 		}
 	}
 	return names
@@ -146,7 +146,7 @@ func (r *Root) OnEvict(name string) {
 	if r == nil {
 		return
 	}
-	if t, ok := r.byName[name]; ok {
+	if t, ok := r.lookupTensor(name); ok {
 		r.inval.invalidate(t)
 	}
 }

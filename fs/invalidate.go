@@ -18,15 +18,11 @@ import (
 type invalidator struct {
 	wg      sync.WaitGroup
 	waiting atomic.Int32 // callers in await
+	// files returns the inodes of a tensor's entry whose pages the kernel
+	// may cache (Root.pageCachedFiles); nil: none.
+	files func(entry string) []*fusefs.Inode
 	// gate, when set (tests), holds every invalidation until it closes.
 	gate chan struct{}
-}
-
-// cachedInodes are the inodes whose pages the kernel may cache for a tensor.
-// They are set when the tree is built and read by invalidations, which can
-// start from the cache at any time.
-type cachedInodes struct {
-	data, npy atomic.Pointer[fusefs.Inode]
 }
 
 // invalidate starts dropping t's cached pages; the channel closes when done.
@@ -39,13 +35,14 @@ func (v *invalidator) invalidate(t *tensorEntry) <-chan struct{} {
 		if v.gate != nil {
 			<-v.gate
 		}
-		for _, ino := range []*fusefs.Inode{t.inodes.data.Load(), t.inodes.npy.Load()} {
-			if ino != nil {
-				// Errors need no action: ENOENT means the kernel never
-				// looked the file up and caches nothing; ENOSYS or EBADF
-				// that the filesystem is not mounted (yet, or any more).
-				ino.NotifyContent(0, 0)
-			}
+		if v.files == nil {
+			return
+		}
+		for _, ino := range v.files(t.entry) {
+			// Errors need no action: ENOENT means the kernel has
+			// forgotten the file and caches nothing; ENOSYS or EBADF
+			// that the filesystem is not mounted (yet, or any more).
+			ino.NotifyContent(0, 0)
 		}
 	}()
 	return done

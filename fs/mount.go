@@ -57,6 +57,9 @@ func FuseOptions(o MountOptions) *fusefs.Options {
 			// As root, mount(2) directly (no fusermount3 needed); otherwise
 			// go-fuse falls back to fusermount3.
 			DirectMount: true,
+			// With readdirplus go-fuse looks up every listed entry: `ls
+			// tensors` would make a node per tensor (lazytree.go).
+			DisableReadDirPlus: true,
 		},
 		// Tools that walk trees (find, du) take inode 0 for "no inode".
 		RootStableAttr:  &fusefs.StableAttr{Ino: 1},

@@ -10,7 +10,9 @@
 //	  shape dtype status    text mirrors of the attributes
 //	stats.json              cache and device counters
 //
-// The tree is immutable and built once when mounted. Reading data makes the
+// The tree never changes while mounted; tensors/ and metadata/ make their
+// nodes when looked up and let the kernel forget them (lazytree.go), so a
+// mount's memory follows what is in use, not the header. Reading data makes the
 // tensor resident through the cache; an open data file pins it and keeps a
 // window of its bytes downloaded ahead of a sequential reader (window.go);
 // when the cache evicts a tensor the kernel's cached pages of it are dropped.
@@ -62,17 +64,16 @@ type Root struct {
 	fusefs.Inode
 	dirOps
 
-	cfg       Config
-	log       *log.Logger
-	owner     fuse.Owner
-	mtime     time.Time
-	tensors   []*tensorEntry          // file order, valid names only
-	byName    map[string]*tensorEntry // immutable after New
-	meta      []metaEntry
-	inval     invalidator
-	windows   *readPool      // open data files' download-ahead buffers
-	readAhead sync.WaitGroup // their background downloads
-	loadAll   loadAllState   // user.ggufs.load on the root
+	cfg        Config
+	log        *log.Logger
+	owner      fuse.Owner
+	mtime      time.Time
+	tensors    []*gguf.TensorInfo // shown under tensors/, model order; immutable after New
+	shardStart []int              // each shard's first position in cfg.Model.Tensors
+	inval      invalidator
+	windows    *readPool      // open data files' download-ahead buffers
+	readAhead  sync.WaitGroup // their background downloads
+	loadAll    loadAllState   // user.ggufs.load on the root
 	// memoryWait is how a read waits for device memory (readretry.go):
 	// time.Sleep, except in tests.
 	memoryWait func(time.Duration)
@@ -81,20 +82,14 @@ type Root struct {
 var _ = (fusefs.NodeOnAdder)((*Root)(nil))
 var _ = (fusefs.NodeGetattrer)((*Root)(nil))
 
-// tensorEntry is what the tree knows of one tensor: computed once in New and
-// read without locks afterwards.
+// tensorEntry is what the tree knows of one tensor: made when its directory
+// is looked up (lookupTensor) and read without locks afterwards.
 type tensorEntry struct {
-	info   *gguf.TensorInfo
-	entry  string // its directory under tensors/: the name, escaped (names.go)
-	shape  string // ggml order, comma separated
-	dtype  string
-	npy    []byte       // .npy header, nil when numpy has no such type
-	inodes cachedInodes // data and data.npy, for kernel cache invalidation
-}
-
-type metaEntry struct {
-	name  string // the file under metadata/: the key, escaped (names.go)
-	value gguf.Value
+	info  *gguf.TensorInfo
+	entry string // its directory under tensors/: the name, escaped (names.go)
+	shape string // ggml order, comma separated
+	dtype string
+	npy   []byte // .npy header, nil when numpy has no such type
 }
 
 // New prepares the tree for cfg.Model. It does no I/O beyond a stat of the
@@ -107,7 +102,6 @@ func New(cfg Config) (*Root, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		owner:   fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
-		byName:  make(map[string]*tensorEntry, len(cfg.Model.Tensors)),
 		windows: newReadPool(readWindowBytes, readPoolCap(cfg)),
 	}
 	r.memoryWait = time.Sleep
@@ -117,38 +111,34 @@ func New(cfg Config) (*Root, error) {
 	if st, err := os.Stat(cfg.Model.Shards[0].Path); err == nil {
 		r.mtime = st.ModTime()
 	}
-	tensorNames := make([]string, len(cfg.Model.Tensors))
-	for i, t := range cfg.Model.Tensors {
-		tensorNames[i] = t.Name
-	}
-	entries, err := entryNames("tensor name", tensorNames, EntryName)
-	if err != nil {
-		return nil, err
-	}
-	for i, t := range cfg.Model.Tensors {
-		if entries[i] == "" {
-			r.log.Printf("fs: tensor %d: name %q cannot be a directory entry; not shown", t.Index, t.Name)
-			continue
+	r.inval.files = r.pageCachedFiles
+	// Names are unique in a Model and EntryName is reversible, so entries
+	// are unique too; only names too long for an entry are left out.
+	hidden := 0
+	for _, t := range cfg.Model.Tensors {
+		if !validName(EntryName(t.Name)) {
+			r.log.Printf("fs: tensor %d: name %q (%d bytes) cannot be a directory entry; not shown", t.Index, t.Name[:maxNameLen], len(t.Name))
+			hidden++
 		}
-		e := &tensorEntry{info: t, entry: entries[i], shape: joinDims(t.Dims), dtype: t.Type.String()}
-		e.npy, _ = npyHeader(t.Type, t.Dims, cfg.Model.Shards[t.Shard].ByteOrder) // a Model's shard indices are valid
-		r.tensors = append(r.tensors, e)
-		r.byName[t.Name] = e
 	}
-	var keys []string
-	var values []gguf.Value
-	for key, v := range cfg.Model.Metadata.All() {
-		keys, values = append(keys, key), append(values, v)
-	}
-	if entries, err = entryNames("metadata key", keys, EntryName); err != nil {
-		return nil, err
-	}
-	for i, key := range keys {
-		if entries[i] == "" {
-			r.log.Printf("fs: metadata key %q cannot be a file name; only in metadata.json", key)
-			continue
+	r.tensors = cfg.Model.Tensors
+	if hidden > 0 {
+		r.tensors = make([]*gguf.TensorInfo, 0, len(cfg.Model.Tensors)-hidden)
+		for _, t := range cfg.Model.Tensors {
+			if validName(EntryName(t.Name)) {
+				r.tensors = append(r.tensors, t)
+			}
 		}
-		r.meta = append(r.meta, metaEntry{name: entries[i], value: values[i]})
+	}
+	r.shardStart = make([]int, len(cfg.Model.Shards))
+	for i, pos := 0, 0; i < len(cfg.Model.Shards); i++ {
+		r.shardStart[i] = pos
+		pos += len(cfg.Model.Shards[i].Tensors)
+	}
+	for key := range cfg.Model.Metadata.All() {
+		if !validName(EntryName(key)) {
+			r.log.Printf("fs: metadata key %q (%d bytes) cannot be a file name; only in metadata.json", key[:maxNameLen], len(key))
+		}
 	}
 	return r, nil
 }
@@ -161,8 +151,8 @@ func joinDims(dims []uint64) string {
 	return strings.Join(parts, ",")
 }
 
-// OnAdd builds the whole tree: every node is persistent, so lookups and
-// listings are answered from memory.
+// OnAdd makes the top of the tree; tensors/ and metadata/ make their
+// entries when looked up (lazytree.go).
 func (r *Root) OnAdd(ctx context.Context) {
 	dir := func(parent *fusefs.Inode, name string, node fusefs.InodeEmbedder) *fusefs.Inode {
 		ch := parent.NewPersistentInode(ctx, node, fusefs.StableAttr{Mode: syscall.S_IFDIR})
@@ -175,28 +165,11 @@ func (r *Root) OnAdd(ctx context.Context) {
 		return ch
 	}
 
-	meta := dir(&r.Inode, "metadata", &plainDir{root: r})
-	for _, m := range r.meta {
-		file(meta, m.name, newTextFile(r, "metadata/"+m.name, m.value.WriteText))
-	}
+	dir(&r.Inode, "metadata", &metaDir{plainDir{root: r}})
 	file(&r.Inode, "metadata.json", newTextFile(r, "metadata.json", r.writeMetadataJSON))
 	file(&r.Inode, "stats.json", &liveFile{root: r, render: r.statsJSON})
 	r.addModelIPC(file) // ipc.json (ipc.go)
-
-	tensors := dir(&r.Inode, "tensors", &plainDir{root: r})
-	for _, t := range r.tensors {
-		x := tensorXattrs{root: r, tensor: t}
-		td := dir(tensors, t.entry, &tensorDir{plainDir: plainDir{root: r}, tensorXattrs: x})
-		t.inodes.data.Store(file(td, "data", &dataFile{tensorXattrs: x}))
-		if t.npy != nil {
-			t.inodes.npy.Store(file(td, "data.npy", &dataFile{tensorXattrs: x, header: t.npy}))
-		}
-		file(td, "shape", newTextFile(r, "shape", constText(t.shape+"\n")))
-		file(td, "dtype", newTextFile(r, "dtype", constText(t.dtype+"\n")))
-		file(td, "status", &liveFile{root: r, render: func() []byte { return []byte(r.status(t) + "\n") }})
-		r.addTensorIPC(td, t, file)   // ipc (ipc.go)
-		addFloatViews(r, td, t, file) // f32, f32.npy (views.go)
-	}
+	dir(&r.Inode, "tensors", &tensorsDir{plainDir{root: r}})
 }
 
 func (r *Root) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {

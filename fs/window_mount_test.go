@@ -38,7 +38,7 @@ func TestSequentialReadsShareOneDownload(t *testing.T) {
 		before := gets()
 		got := readDirect(t, f.tensorPath(ti.Name, name), buf)
 		if name == "data.npy" {
-			got = got[len(f.root.byName[ti.Name].npy):]
+			got = got[len(f.root.mustTensor(t, ti.Name).npy):]
 		}
 		if !bytes.Equal(got, f.tensorBytes(ti)) {
 			t.Errorf("%s: %d bytes read differ from the tensor's %d", name, len(got), ti.Size)
@@ -79,7 +79,7 @@ func TestReadAheadThroughTheMount(t *testing.T) {
 	for _, name := range []string{"data", "data.npy"} {
 		header := 0
 		if name == "data.npy" {
-			header = len(f.root.byName[ti.Name].npy)
+			header = len(f.root.mustTensor(t, ti.Name).npy)
 		}
 		for _, step := range []int{4096, 3 * 4096} {
 			gets := func() int64 { s := f.cache.Stats(); return s.Hits + s.Misses }

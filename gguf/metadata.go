@@ -106,6 +106,14 @@ func (m *Metadata) Get(key string) (Value, bool) {
 	return m.At(i).Value, true
 }
 
+// Index returns key's position in file order (At's argument), in O(log n).
+func (m *Metadata) Index(key string) (int, bool) {
+	if m == nil {
+		return 0, false
+	}
+	return m.index.find(key, m.key)
+}
+
 // lookup returns key's value if it has type want.
 func (m *Metadata) lookup(key string, want ValueType) (Value, error) {
 	v, ok := m.Get(key)
