@@ -37,6 +37,9 @@ type Options struct {
 	// Backend selects the GPU runtime when OpenDevice is nil.
 	Backend   hip.Options
 	CacheSize CacheSize
+	// ReadPoolBytes caps the host memory of all open data files' read-ahead
+	// windows together (0: fs.DefaultReadPoolBytes of the cache's budget).
+	ReadPoolBytes int64
 	// OpenDevice opens the device the cache uploads to (nil: OpenBackend
 	// with Backend). It is the one step that may take seconds (a GPU
 	// runtime's start), so it is kept apart from the rest.
@@ -180,12 +183,13 @@ func (m *Mount) build(o Options) error {
 	}
 	dev := m.Device
 	root, err = fs.New(fs.Config{
-		Model:        m.Model,
-		Cache:        m.Cache,
-		Device:       dev.String(),
-		BackendStats: dev.Stats,
-		Logger:       m.treeLogger(o.Events),
-		Sharing:      sharing,
+		Model:         m.Model,
+		Cache:         m.Cache,
+		Device:        dev.String(),
+		BackendStats:  dev.Stats,
+		Logger:        m.treeLogger(o.Events),
+		Sharing:       sharing,
+		ReadPoolBytes: o.ReadPoolBytes,
 	})
 	if err != nil {
 		return err

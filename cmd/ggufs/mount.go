@@ -55,6 +55,7 @@ Examples:
    setfattr -n user.ggufs.load -v 1 /mnt/m/tensors/output.weight`,
 		Flags: append(gpuBackendFlags(),
 			&cli.StringFlag{Name: "cache-size", Value: "80%", Usage: "device memory the tensors may take: a size (8GiB, 512MiB) or a share of the device's free memory (80%); least recently used tensors are evicted beyond it"},
+			&cli.StringFlag{Name: "read-pool", Usage: "host memory that all open data files' read-ahead windows may take together, a size (256MiB); a reader that finds it spent reads without a window (default: a sixteenth of the cache size, from 8MiB to 1GiB)"},
 			&cli.BoolFlag{Name: "prefetch", Usage: "upload every tensor right after mounting (with progress on stderr) instead of on first read"},
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the tree (needs user_allow_other in /etc/fuse.conf when not root)"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request and every GPU runtime tried to stderr"},
@@ -82,6 +83,9 @@ func mountOptions(c *cli.Context) (file, dir string, o mount.Options, err error)
 		return "", "", o, err
 	}
 	if o.CacheSize, err = parseCacheSize(c.String("cache-size")); err != nil {
+		return "", "", o, usageError{err.Error()}
+	}
+	if o.ReadPoolBytes, err = parseReadPool(c.String("read-pool")); err != nil {
 		return "", "", o, usageError{err.Error()}
 	}
 	o.AllowOther, o.Debug, o.Log = c.Bool("allow-other"), c.Bool("debug"), c.App.ErrWriter

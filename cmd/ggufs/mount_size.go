@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -26,4 +27,19 @@ func parseCacheSize(s string) (mount.CacheSize, error) {
 		return mount.CacheSize{}, fmt.Errorf("--cache-size %q: must be more than 0", s)
 	}
 	return mount.CacheSize{Bytes: n}, nil
+}
+
+// parseReadPool reads --read-pool: a size such as "256MiB" ("": the default).
+func parseReadPool(s string) (int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	n, err := units.Parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("--read-pool: %w", err)
+	}
+	if n == 0 || n > math.MaxInt64 {
+		return 0, fmt.Errorf("--read-pool %q: must be more than 0 and less than 8EiB", s)
+	}
+	return int64(n), nil
 }
