@@ -7,20 +7,19 @@ import (
 	"syscall"
 
 	"github.com/ggufs/ggufs/cache"
-	"github.com/ggufs/ggufs/hip"
 )
 
 // toErrno is the one place an error becomes what a FUSE caller sees. The
 // conditions a user can act on get their own errno; an errno from below
-// passes through; everything else (a failed upload, a file truncated or
-// changed under the mount, a closed cache) is EIO, logged with op and tensor
+// passes through; everything else (cache.ErrDevice, cache.ErrSourceFault: a
+// file truncated or changed under the mount; a closed cache) is EIO, logged with op and tensor
 // so that the log explains it, the tensor's status saying why.
 func toErrno(logger *log.Logger, op, name string, err error) syscall.Errno {
 	var errno syscall.Errno
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, cache.ErrNoSpace), errors.Is(err, hip.ErrOutOfMemory):
+	case errors.Is(err, cache.ErrNoSpace): // the device's own out-of-memory included
 		return syscall.ENOMEM
 	case errors.Is(err, cache.ErrNotFound):
 		return syscall.ENOENT

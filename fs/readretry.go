@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/ggufs/ggufs/cache"
-	"github.com/ggufs/ggufs/hip"
 )
 
 // A read that finds no device memory for its tensor waits for some, a
@@ -20,9 +19,10 @@ const (
 	noSpaceRetries   = 9 // waits of 1, 2, 4, ... 256 ms: 511 ms in all
 )
 
-// noSpace reports whether err is a want of device memory (ENOMEM).
+// noSpace reports whether err is a want of device memory (ENOMEM); the
+// cache reports the device's own out-of-memory as ErrNoSpace.
 func noSpace(err error) bool {
-	return errors.Is(err, cache.ErrNoSpace) || errors.Is(err, hip.ErrOutOfMemory)
+	return errors.Is(err, cache.ErrNoSpace)
 }
 
 // retryNoSpace runs read until it succeeds, fails for another reason, or

@@ -31,7 +31,7 @@ func TestRetryNoSpace(t *testing.T) {
 	}{
 		{"succeeds at once", 0, nil, false, nil, 1, 0},
 		{"memory frees after 3 waits", 3, noMem, false, nil, 4, 7 * time.Millisecond},
-		{"device OOM too", 2, hip.ErrOutOfMemory, false, nil, 3, 3 * time.Millisecond},
+		{"device OOM too", 2, fmt.Errorf("%w: %w", cache.ErrNoSpace, hip.ErrOutOfMemory), false, nil, 3, 3 * time.Millisecond},
 		{"never frees: bounded", 1000, noMem, false, cache.ErrNoSpace, noSpaceRetries + 1, 511 * time.Millisecond},
 		{"larger than the budget: at once", 1000, noMem, true, cache.ErrNoSpace, 1, 0},
 		{"other errors: at once", 1000, other, false, other, 1, 0},

@@ -51,14 +51,15 @@ func TestToErrno(t *testing.T) {
 		want syscall.Errno
 	}{
 		{fmt.Errorf("x: %w", cache.ErrNoSpace), syscall.ENOMEM},
-		{fmt.Errorf("x: %w", hip.ErrOutOfMemory), syscall.ENOMEM},
+		{fmt.Errorf("%w: %w", cache.ErrNoSpace, hip.ErrOutOfMemory), syscall.ENOMEM},
 		{cache.ErrNotFound, syscall.ENOENT},
 		{fmt.Errorf("x: %w", cache.ErrPinned), syscall.EBUSY},
 		{context.Canceled, syscall.EINTR},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), syscall.EINTR},
-		{fmt.Errorf("upload: %w", hip.ErrSourceFault), syscall.EIO},
+		{fmt.Errorf("upload: %w: %w", cache.ErrSourceFault, hip.ErrSourceFault), syscall.EIO},
 		{fmt.Errorf("x: %w", gguf.ErrTruncated), syscall.EIO},
-		{&hip.RuntimeError{Call: "cudaMemcpy", Code: 700}, syscall.EIO},
+		{fmt.Errorf("%w: %w", cache.ErrDevice, &hip.RuntimeError{Call: "cudaMemcpy", Code: 700}), syscall.EIO},
+		{fmt.Errorf("%w: %w", cache.ErrDevice, hip.ErrOutOfMemory), syscall.EIO}, // a device error is not ENOMEM unless the cache says so
 		{fmt.Errorf("pread: %w", syscall.EACCES), syscall.EACCES},
 		{errors.New("something new"), syscall.EIO},
 	}
