@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -91,8 +90,10 @@ type Cache struct {
 	counters counters
 	// loadReport is the latest Load run with Report, for Stats.
 	loadReport *loadTrack
-	// internalErr is the first broken invariant seen (a bug); Close returns it.
-	internalErr error
+	// faults are what went wrong outside any caller's request: broken
+	// invariants (bugs) and device memory the device would not take back.
+	// Close returns them.
+	faults faultLog
 }
 
 // entry is one tensor's life in the cache. Mutable fields are guarded by
@@ -255,5 +256,8 @@ func (c *Cache) Close() error {
 			e.setState(Evicted, nil)
 		}
 	}
-	return errors.Join(c.internalErr, c.pool.freeAll())
+	if err := c.pool.freeAll(); err != nil {
+		c.faults.add(err)
+	}
+	return c.faults.err()
 }

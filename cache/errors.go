@@ -31,7 +31,38 @@ var (
 	ErrClosed = errors.New("cache: closed")
 	// ErrReleased: the Handle was released; its device address may be reused.
 	ErrReleased = errors.New("cache: handle released")
+	// ErrInternal: one of the cache's invariants broke (a bug). Close
+	// returns every such error; a caller should say so and exit non-zero.
+	ErrInternal = errors.New("cache: internal invariant broken")
 )
+
+// maxFaults bounds how many faults Close lists; a cache that breaks an
+// invariant on every call must not grow without bound.
+const maxFaults = 16
+
+// faultLog keeps the errors met outside any caller's request, for Close.
+// Guarded by Cache.mu.
+type faultLog struct {
+	errs    []error
+	dropped int // faults seen beyond maxFaults
+}
+
+func (l *faultLog) add(err error) {
+	if len(l.errs) < maxFaults {
+		l.errs = append(l.errs, err)
+		return
+	}
+	l.dropped++
+}
+
+// err joins every fault kept, and says how many more there were.
+func (l *faultLog) err() error {
+	errs := l.errs
+	if l.dropped > 0 {
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("cache: %d more faults not listed", l.dropped))
+	}
+	return errors.Join(errs...)
+}
 
 // fromDevice wraps an error met while loading or reading a tensor into the
 // cache's own kind, keeping the original in the chain: a fault reading the

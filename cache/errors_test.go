@@ -13,7 +13,14 @@ import (
 // failingDevice is a host backend whose calls fail with the errors set.
 type failingDevice struct {
 	*hip.Host
-	malloc, upload, download error
+	malloc, upload, download, free error
+}
+
+func (d *failingDevice) Free(p hip.DevicePtr) error {
+	if d.free != nil {
+		return d.free
+	}
+	return d.Host.Free(p)
 }
 
 func (d *failingDevice) Malloc(size uint64) (hip.DevicePtr, error) {

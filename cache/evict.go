@@ -40,6 +40,7 @@ func (c *Cache) reserve(size uint64) (block, []string, error) {
 		// without serving anyone: give them back before evicting.
 		freed, err := c.pool.freeIdle()
 		if err != nil {
+			c.faults.add(err)
 			return block{}, evicted, err
 		}
 		if freed > 0 {
@@ -99,8 +100,8 @@ func (c *Cache) dropLocked(e *entry) {
 	if e.block.region != nil {
 		// release fails only on a block the pool never handed out, a bug;
 		// Close reports it rather than the cache crashing its process.
-		if err := c.pool.release(e.block); err != nil && c.internalErr == nil {
-			c.internalErr = fmt.Errorf("cache: tensor %q: %w", e.t.Name, err)
+		if err := c.pool.release(e.block); err != nil {
+			c.faults.add(fmt.Errorf("%w: tensor %q: %w", ErrInternal, e.t.Name, err))
 		}
 	}
 	e.block = block{}

@@ -104,8 +104,8 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 
 // releaseLoadLocked gives back the memory reserved for a load that did not finish.
 func (c *Cache) releaseLoadLocked(e *entry) {
-	if err := c.pool.release(e.block); err != nil && c.internalErr == nil {
-		c.internalErr = fmt.Errorf("cache: tensor %q: %w", e.t.Name, err)
+	if err := c.pool.release(e.block); err != nil {
+		c.faults.add(fmt.Errorf("%w: tensor %q: %w", ErrInternal, e.t.Name, err))
 	}
 	e.block = block{}
 	e.flight = nil
