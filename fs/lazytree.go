@@ -259,3 +259,7 @@ func (d *metaDir) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno)
 		return fuse.DirEntry{Name: entry, Mode: syscall.S_IFREG, Ino: metaInoBase + uint64(i)}, true
 	}}, 0
 }
+
+// logNameLen is how much of a name too long for an entry the log quotes
+// (with its length): enough to recognise it, not a 64 KiB line.
+const logNameLen = 64

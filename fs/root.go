@@ -117,7 +117,7 @@ func New(cfg Config) (*Root, error) {
 	hidden := 0
 	for _, t := range cfg.Model.Tensors {
 		if !validName(EntryName(t.Name)) {
-			r.log.Printf("fs: tensor %d: name %q (%d bytes) cannot be a directory entry; not shown", t.Index, t.Name[:maxNameLen], len(t.Name))
+			r.log.Printf("fs: tensor %d: name %q... (%d bytes) cannot be a directory entry; not shown", t.Index, t.Name[:logNameLen], len(t.Name))
 			hidden++
 		}
 	}
@@ -137,7 +137,7 @@ func New(cfg Config) (*Root, error) {
 	}
 	for key := range cfg.Model.Metadata.All() {
 		if !validName(EntryName(key)) {
-			r.log.Printf("fs: metadata key %q (%d bytes) cannot be a file name; only in metadata.json", key[:maxNameLen], len(key))
+			r.log.Printf("fs: metadata key %q... (%d bytes) cannot be a file name; only in metadata.json", key[:logNameLen], len(key))
 		}
 	}
 	return r, nil

@@ -1,0 +1,195 @@
+package fs
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/ggufs/ggufs/cache"
+	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/hip"
+)
+
+// writeModel writes a model of the given metadata and one-byte i8 tensors
+// (their data left as holes) to a new file and returns its path and header
+// size.
+func writeModel(t testing.TB, md []gguf.KV, tensors int) (string, uint64) {
+	t.Helper()
+	specs := make([]gguf.TensorSpec, tensors)
+	for i := range specs {
+		specs[i] = gguf.TensorSpec{Name: fmt.Sprintf("t%d", i), Type: gguf.TypeI8, Dims: []uint64{1}}
+	}
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := gguf.NewWriter(out, md, specs, gguf.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		if err := w.SkipTensor(s.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, w.DataOffset()
+}
+
+// manyKeysMetadata is n one-byte metadata entries.
+func manyKeysMetadata(n int) []gguf.KV {
+	md := make([]gguf.KV, n)
+	for i := range md {
+		md[i] = gguf.KV{Key: fmt.Sprintf("k%d", i), Value: gguf.NewUint8(1)}
+	}
+	return md
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	return s.HeapAlloc
+}
+
+// countEntries lists dir in batches, holding no more than a batch of names,
+// and returns how many entries it has.
+func countEntries(t testing.TB, dir string) int {
+	t.Helper()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	n := 0
+	for {
+		names, err := d.Readdirnames(1024)
+		n += len(names)
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// footprint is the live heap a mount holds at each step, from before the
+// model is opened.
+type footprint struct {
+	modelAndCache uint64 // the parsed model and the cache's record of it
+	mounted       uint64 // and the tree and FUSE server, mounted
+	listed        uint64 // and after one directory was listed in full
+	entries       int    // that directory's entries
+}
+
+// mountFootprint opens, caches and mounts the model at path as mount.Open
+// does (host backend) and lists dir under the mount.
+func mountFootprint(t *testing.T, path, dir string) footprint {
+	t.Helper()
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		requireFuse(t, err)
+	}
+	var fp footprint
+	before := heapInUse()
+	held := func() uint64 { return heapInUse() - before }
+	model, err := gguf.OpenModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer model.Close()
+	dev := hip.NewHost(hip.HostOptions{Capacity: 1 << 30})
+	defer dev.Close()
+	c, err := cache.New(dev, cache.TensorsFromModel(model), cache.Options{Budget: 256 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fp.modelAndCache = held()
+	root, err := New(Config{Model: model, Cache: c, Device: dev.String(), Logger: log.New(testWriter{t}, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := t.TempDir()
+	server, err := Mount(mnt, root, MountOptions{})
+	if err != nil {
+		requireFuse(t, err)
+	}
+	defer root.Wait()
+	defer func() {
+		if err := server.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+	}()
+	fp.mounted = held()
+	fp.entries = countEntries(t, filepath.Join(mnt, dir))
+	fp.listed = held()
+	return fp
+}
+
+// treeBound is how much heap the tree and its FUSE server may hold per
+// header byte beyond a one-tensor mount's: nothing per tensor or key until
+// looked up (lazytree.go), so a small fraction.
+const treeBound = 0.5
+
+// listingBound is how much heap a full listing may leave behind per header
+// byte: nothing per entry (the listing streams), so a small fraction.
+const listingBound = 0.25
+
+// mountBound is how much heap a whole mount may hold per header byte beyond
+// a one-tensor mount's. For one-byte tensors, the worst case: the parsed
+// header, under 4x (gguf/limits.go), and the cache's record of each tensor,
+// about 6x (cache.New); the tree adds almost nothing (treeBound).
+const mountBound = 16
+
+// A mount of a header of many tiny tensors, or many keys, holds memory in
+// proportion to the header by a small constant, measured against a
+// one-tensor mount in the same run: the tree adds almost nothing to the
+// parsed model and the cache, and listing tensors/ or metadata/ in full
+// leaves almost nothing behind.
+func TestManyEntriesMountInProportion(t *testing.T) {
+	const n = 1 << 15
+	tinyPath, _ := writeModel(t, nil, 1)
+	tiny := mountFootprint(t, tinyPath, "tensors")
+	tinyTree := float64(tiny.mounted) - float64(tiny.modelAndCache)
+	for _, c := range []struct {
+		name    string
+		md      []gguf.KV
+		tensors int
+		dir     string
+	}{
+		{"2^15 one-byte tensors", nil, n, "tensors"},
+		{"2^15 one-byte metadata keys", manyKeysMetadata(n), 1, "metadata"},
+	} {
+		path, header := writeModel(t, c.md, c.tensors)
+		fp := mountFootprint(t, path, c.dir)
+		if fp.entries < n {
+			t.Errorf("%s: %s/ lists %d entries, want at least %d", c.name, c.dir, fp.entries, n)
+		}
+		h := float64(header)
+		whole := (float64(fp.mounted) - float64(tiny.mounted)) / h
+		tree := (float64(fp.mounted) - float64(fp.modelAndCache) - tinyTree) / h
+		left := (float64(fp.listed) - float64(fp.mounted)) / h
+		t.Logf("%s: header %d bytes; beyond a one-tensor mount the mount holds %.2fx the header, its tree %.2fx; listing %s/ left %.2fx",
+			c.name, header, whole, tree, c.dir, left)
+		if whole > mountBound {
+			t.Errorf("%s: the mount holds %.2fx the header; bound %dx", c.name, whole, mountBound)
+		}
+		if tree > treeBound {
+			t.Errorf("%s: the tree holds %.2fx the header; bound %.2fx", c.name, tree, treeBound)
+		}
+		if left > listingBound {
+			t.Errorf("%s: listing %s/ left %.2fx the header allocated; bound %.2fx", c.name, c.dir, left, listingBound)
+		}
+	}
+}
