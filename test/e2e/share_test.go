@@ -369,4 +369,3 @@ func TestShareBadRequestsLeaveTheMountServing(t *testing.T) {
 		t.Fatalf("%d holds left", s.Holds)
 	}
 }
-
