@@ -102,16 +102,18 @@ type entry struct {
 	t     Tensor
 	index int // position in file order
 
-	state  State
-	err    error
-	block  block
-	flight chan struct{} // closed when the current upload ends; set while Loading
-	refs   int           // live Handles
-	pins   int           // Pin calls not yet undone
-	holds  int           // Handles taken by Hold (other processes map the tensor)
-	gen    uint64        // which residency this is (see Placement.Generation)
-	loads  int           // Loads asking for it now: not evicted for others meanwhile (no thrash)
-	lru    lruLinks      // place in Cache.lru while Resident
+	state   State
+	err     error
+	lastErr error  // why the latest upload failed (see Status.LastErr)
+	fails   uint64 // failed uploads so far: a Get that waited sees its upload's end
+	block   block
+	flight  chan struct{} // closed when the current upload ends; set while Loading
+	refs    int           // live Handles
+	pins    int           // Pin calls not yet undone
+	holds   int           // Handles taken by Hold (other processes map the tensor)
+	gen     uint64        // which residency this is (see Placement.Generation)
+	loads   int           // Loads asking for it now: not evicted for others meanwhile (no thrash)
+	lru     lruLinks      // place in Cache.lru while Resident
 
 	status atomic.Pointer[Status]
 }
@@ -207,10 +209,17 @@ func (c *Cache) lookup(name string) (*entry, error) {
 	return e, nil
 }
 
-// setState changes e's state and publishes it for Status. Called with c.mu held.
+// setState changes e's state and publishes it for Status: err becomes the
+// last error too, which residency clears. Called with c.mu held.
 func (e *entry) setState(s State, err error) {
 	e.state, e.err = s, err
-	e.status.Store(&Status{State: s, Err: err})
+	switch {
+	case err != nil:
+		e.lastErr = err
+	case s == Resident:
+		e.lastErr = nil
+	}
+	e.status.Store(&Status{State: s, Err: err, LastErr: e.lastErr})
 }
 
 // Status reports a tensor's state without waiting for any lock; an unknown

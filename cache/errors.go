@@ -96,6 +96,10 @@ func isSourceFault(err error) bool {
 		errors.As(err, &format)
 }
 
+// errNeverFits: the tensor is larger than the whole budget, so no read will
+// ever load it (unlike a budget full for now).
+var errNeverFits = errors.New("the tensor is larger than the whole budget")
+
 // errSourceSize: a tensor's source gave a different number of bytes than its
 // size.
 var errSourceSize = errors.New("source size differs from the tensor's")

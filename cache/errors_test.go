@@ -92,7 +92,7 @@ func TestDeviceErrorsAreTheCachesOwn(t *testing.T) {
 				}
 			}
 			check("Get", err)
-			check("Status.Err", c.Status(m.name(0)).Err)
+			check("Status.LastErr", c.Status(m.name(0)).LastErr)
 		})
 	}
 }

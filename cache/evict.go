@@ -13,7 +13,7 @@ import (
 // Called with c.mu held.
 func (c *Cache) reserve(size uint64) (block, []string, error) {
 	if need, ok := alignUp(size); !ok || need > c.budget {
-		return block{}, nil, fmt.Errorf("%w: %d bytes is more than the whole budget of %d", ErrNoSpace, size, c.budget)
+		return block{}, nil, fmt.Errorf("%w: %w (%d bytes, budget %d)", ErrNoSpace, errNeverFits, size, c.budget)
 	}
 	var evicted []string
 	var deviceErr error // the device said out of memory; don't ask again until something is freed
@@ -49,8 +49,9 @@ func (c *Cache) reserve(size uint64) (block, []string, error) {
 		}
 		victim := c.lruVictim()
 		if victim == nil {
-			err := fmt.Errorf("%w (%d bytes wanted; %d held by %d tensors in use or loading, budget %d)",
-				ErrNoSpace, size, c.pool.held, c.busyTensorsLocked(), c.budget)
+			tensors, bytes := c.busyTensorsLocked()
+			err := fmt.Errorf("%w (%d bytes wanted; %d bytes held by %d tensors in use or loading, %d bytes allocated on the device, budget %d)",
+				ErrNoSpace, size, bytes, tensors, c.pool.held, c.budget)
 			if deviceErr != nil {
 				err = fmt.Errorf("%w: %w", err, deviceErr)
 			}
@@ -72,19 +73,22 @@ func (c *Cache) lruVictim() *entry {
 	return nil
 }
 
-func (c *Cache) busyTensorsLocked() int {
-	n := 0
+// busyTensorsLocked counts the tensors that hold device memory and cannot be
+// evicted now (in use, pinned, or loading), and their bytes.
+func (c *Cache) busyTensorsLocked() (tensors int, bytes uint64) {
 	for e := c.lru.front; e != nil; e = e.lru.next {
 		if e.refs > 0 || e.pins > 0 {
-			n++
+			tensors++
+			bytes += e.t.Size
 		}
 	}
 	for _, e := range c.order {
 		if e.state == Loading {
-			n++
+			tensors++
+			bytes += e.t.Size
 		}
 	}
-	return n
+	return tensors, bytes
 }
 
 // evictLocked removes a resident tensor from the device.

@@ -86,7 +86,7 @@ func TestPinnedAndHeldTensorsAreNotEvicted(t *testing.T) {
 	if !c.IsResident(m.name(0)) || !c.IsResident(m.name(1)) {
 		t.Fatal("a held or pinned tensor was evicted")
 	}
-	if st := c.Status(m.name(2)); st.State != Failed || !errors.Is(st.Err, ErrNoSpace) {
+	if st := c.Status(m.name(2)); st.State != Unloaded || st.Err != nil || !errors.Is(st.LastErr, ErrNoSpace) || st.String() != "unloaded" {
 		t.Fatalf("status after no space = %v", st)
 	}
 	after := c.Stats()

@@ -44,7 +44,7 @@ func TestFailedAllocationWithNothingToEvict(t *testing.T) {
 	if !errors.Is(err, ErrNoSpace) || !errors.Is(err, hip.ErrInjected) {
 		t.Fatalf("Get with a failing allocation = %v; want ErrNoSpace wrapping the device's error", err)
 	}
-	if st := c.Status(m.name(0)); st.State != Failed {
+	if st := c.Status(m.name(0)); st.State != Unloaded || !errors.Is(st.LastErr, hip.ErrInjected) {
 		t.Fatalf("status = %v", st)
 	}
 	if s := c.Stats(); s.Failures != 1 || s.DeviceAllocations != 0 || s.DeviceAllocationsTotal != 0 || h.Allocated() != 0 {

@@ -21,9 +21,9 @@ func (c *Cache) Get(ctx context.Context, name string) (*Handle, error) {
 	if e.t.Err != nil {
 		return nil, fmt.Errorf("cache: tensor %q: %w", name, e.t.Err)
 	}
-	missed, waited := false, false // counted as a miss; an awaited upload ended
+	var w getWait
 	for {
-		flight, h, err := c.getStep(ctx, e, waited, &missed)
+		flight, h, err := c.getStep(ctx, e, &w)
 		if h != nil || err != nil {
 			return h, err
 		}
@@ -36,17 +36,24 @@ func (c *Cache) Get(ctx context.Context, name string) (*Handle, error) {
 		}
 		select {
 		case <-flight:
-			waited = true
+			w.waited = true
 		case <-ctx.Done():
 			return nil, fmt.Errorf("cache: tensor %q: %w", name, ctx.Err())
 		}
 	}
 }
 
+// getWait is what one Get has seen so far.
+type getWait struct {
+	missed bool   // counted as a miss
+	waited bool   // an awaited upload ended
+	fails  uint64 // the entry's failures when Get began to wait
+}
+
 // getStep looks at e once under the lock: it returns a Handle when e is
 // resident, the error of the upload Get waited for, or the flight to wait on
 // (starting an upload when none is in progress).
-func (c *Cache) getStep(ctx context.Context, e *entry, waited bool, missed *bool) (chan struct{}, *Handle, error) {
+func (c *Cache) getStep(ctx context.Context, e *entry, w *getWait) (chan struct{}, *Handle, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -56,23 +63,24 @@ func (c *Cache) getStep(ctx context.Context, e *entry, waited bool, missed *bool
 	case e.state == Resident:
 		e.refs++
 		c.touchLocked(e)
-		if !*missed {
+		if !w.missed {
 			c.counters.hits++
 		}
 		h := &Handle{c: c, e: e, ptr: e.block.ptr(), size: e.t.Size, place: e.placementLocked()}
 		c.mu.Unlock()
 		return nil, h, nil
-	case e.state == Failed && waited:
-		// The upload this Get waited for failed: report it; the next
-		// Get retries.
-		err := e.err
+	case w.waited && e.fails != w.fails:
+		// The upload this Get waited for failed (e is Failed, or back to
+		// Unloaded when it wanted memory): report it; the next Get retries.
+		err := e.lastErr
 		c.mu.Unlock()
 		return nil, nil, err
 	}
-	if !*missed {
+	if !w.missed {
 		c.counters.misses++
-		*missed = true
+		w.missed = true
 	}
+	w.fails = e.fails
 	if e.state == Loading {
 		flight := e.flight
 		c.mu.Unlock()

@@ -117,12 +117,27 @@ func (c *Cache) failLoadLocked(e *entry, err error) {
 	c.failLocked(e, err)
 }
 
-// failLocked marks e Failed with err, wrapped into the cache's own kind (see
-// fromDevice), and counts the failure.
+// failLocked records a failed load of e, with err wrapped into the cache's
+// own kind (see fromDevice), and counts it. Want of memory passes when
+// something is released, so such a tensor goes back to Unloaded (Evicted if
+// it was ever resident) with the error kept as its last; any other failure,
+// and a tensor larger than the whole budget, marks it Failed: the next read
+// would fail alike.
 func (c *Cache) failLocked(e *entry, err error) {
 	if errors.Is(err, context.Canceled) && c.bgCtx.Err() != nil {
 		err = fmt.Errorf("cache: tensor %q: %w", e.t.Name, ErrClosed)
 	}
-	e.setState(Failed, fromDevice(err))
+	err = fromDevice(err)
+	e.fails++
 	c.counters.failures++
+	if !errors.Is(err, ErrNoSpace) || errors.Is(err, errNeverFits) {
+		e.setState(Failed, err)
+		return
+	}
+	back := Unloaded
+	if e.gen > 0 {
+		back = Evicted
+	}
+	e.lastErr = err
+	e.setState(back, nil)
 }

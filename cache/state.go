@@ -31,10 +31,15 @@ func (s State) String() string {
 type Status struct {
 	State State
 	Err   error // set when State is Failed
+	// LastErr is why the latest upload failed, kept after the state moved
+	// on (a tensor refused for want of memory is Unloaded or Evicted again,
+	// since the next read may well succeed); nil once it is resident.
+	LastErr error
 }
 
 // String is what the filesystem shows: "unloaded", "loading", "resident",
-// "evicted" or "error: <reason>".
+// "evicted" or "error: <reason>"; never LastErr, which a read may not
+// reproduce.
 func (s Status) String() string {
 	if s.State == Failed && s.Err != nil {
 		return "error: " + s.Err.Error()
