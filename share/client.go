@@ -126,11 +126,14 @@ func (c *Client) Do(req Request) (*Reply, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := c.conn.Write(frame); err != nil {
-		return nil, nil, fmt.Errorf("share: sending a request: %w", err)
-	}
+	_, werr := c.conn.Write(frame)
+	// A mount that refuses a peer (permission_denied, busy) replies at
+	// once and closes, so the write may fail: its reply says why.
 	body, fds, err := c.readReply()
 	if err != nil {
+		if werr != nil {
+			return nil, fds, fmt.Errorf("share: sending a request: %w", werr)
+		}
 		return nil, fds, err
 	}
 	var rep Reply

@@ -70,9 +70,15 @@ class Connection:
     def request(self, req):
         """Send req; return (reply, fds). The caller closes the fds."""
         body = json.dumps(req).encode()
-        self.sock.sendall(struct.pack("<I", len(body)) + body)
+        try:
+            self.sock.sendall(struct.pack("<I", len(body)) + body)
+        except OSError:
+            pass  # a mount that refuses this peer replied and closed: the reply says why
         fds = array.array("i")
-        data, anc, _flags, _addr = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
+        try:
+            data, anc, _flags, _addr = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
+        except OSError as e:
+            raise GgufsError(f"reading the mount's reply on {self.path}: {e}") from None
         for level, kind, cdata in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
@@ -96,7 +102,10 @@ class Connection:
         return reply, fds
 
     def _recv(self, n):
-        chunk = self.sock.recv(n)
+        try:
+            chunk = self.sock.recv(n)
+        except OSError as e:
+            raise GgufsError(f"reading the mount's reply on {self.path}: {e}") from None
         if not chunk:
             raise GgufsError("the mount closed the connection inside a reply")
         return chunk
