@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -103,15 +102,17 @@ func runInspect(c *cli.Context) (err error) {
 	if a.dequant.name != "" {
 		return writeDequant(c.App.Writer, a.path, m, a.dequant)
 	}
-	r, err := inspect.New(a.path, m, a.json, a.maxArray)
+	if a.json {
+		// Written as it goes: a header of 2^26 strings is never a report
+		// in memory, nor a document and an indented copy of it.
+		if err := inspect.WriteJSON(c.App.Writer, a.path, m, a.maxArray); err != nil {
+			return fmt.Errorf("inspect: %s: %w", a.path, err)
+		}
+		return nil
+	}
+	r, err := inspect.New(a.path, m, false, 0)
 	if err != nil {
 		return fmt.Errorf("inspect: %s: %w", a.path, err)
-	}
-	if a.json {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(r)
 	}
 	return inspect.WriteText(c.App.Writer, r)
 }

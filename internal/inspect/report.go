@@ -110,6 +110,24 @@ func byteOrderName(o binary.ByteOrder) string {
 // vocabulary would be most of its run time); maxArray > 0 cuts arrays in those
 // values to their first maxArray elements (marking them truncated).
 func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error) {
+	r := newHeader(path, m)
+	for key, v := range m.Metadata.All() {
+		kv, err := entry(key, v, values, maxArray)
+		if err != nil {
+			return nil, err
+		}
+		r.Metadata = append(r.Metadata, kv)
+	}
+	r.Tensors = make([]Tensor, 0, len(m.Tensors))
+	for _, t := range m.Tensors {
+		r.Tensors = append(r.Tensors, tensorOf(t))
+	}
+	r.sumTensors(m)
+	return r, nil
+}
+
+// newHeader is a report of m without metadata, tensors or totals.
+func newHeader(path string, m *gguf.Model) *Report {
 	first := m.Shards[0]
 	r := &Report{
 		SchemaVersion: SchemaVersion,
@@ -121,7 +139,7 @@ func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error)
 		FileSize:      first.Size,
 		Shards:        []Shard{},
 		Metadata:      []KV{},
-		Tensors:       make([]Tensor, 0, len(m.Tensors)),
+		Tensors:       []Tensor{},
 		Totals:        []Total{},
 	}
 	for i, f := range m.Shards {
@@ -131,21 +149,24 @@ func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error)
 			MetadataKeys: f.Metadata.Len(), Tensors: len(f.Tensors),
 		})
 	}
-	for key, v := range m.Metadata.All() {
-		kv, err := entry(key, v, values, maxArray)
-		if err != nil {
-			return nil, err
-		}
-		r.Metadata = append(r.Metadata, kv)
+	return r
+}
+
+// tensorOf is t's row of the tensor table.
+func tensorOf(t *gguf.TensorInfo) Tensor {
+	return Tensor{
+		Index: t.Index, Shard: t.Shard, Name: t.Name, Type: t.Type.String(), TypeID: uint32(t.Type),
+		Known: t.Type.Known(), Dims: append([]uint64{}, t.Dims...), Elements: t.Elements(),
+		Offset: t.Offset, FileOffset: t.FileOffset, NBytes: t.Size, SizeFromLayout: t.SizeFromLayout,
 	}
+}
+
+// sumTensors fills the totals by type, the grand total and the count of
+// tensors of unknown types.
+func (r *Report) sumTensors(m *gguf.Model) {
 	totals := map[gguf.Type]*Total{}
 	for _, t := range m.Tensors {
-		it := Tensor{
-			Index: t.Index, Shard: t.Shard, Name: t.Name, Type: t.Type.String(), TypeID: uint32(t.Type),
-			Known: t.Type.Known(), Dims: append([]uint64{}, t.Dims...), Elements: t.Elements(),
-			Offset: t.Offset, FileOffset: t.FileOffset, NBytes: t.Size, SizeFromLayout: t.SizeFromLayout,
-		}
-		r.Tensors = append(r.Tensors, it)
+		it := Tensor{Type: t.Type.String(), TypeID: uint32(t.Type), Known: t.Type.Known(), Elements: t.Elements(), NBytes: t.Size}
 		if !it.Known {
 			r.UnknownTensors++
 		}
@@ -175,7 +196,6 @@ func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error)
 		}
 		return int(a.TypeID) - int(b.TypeID)
 	})
-	return r, nil
 }
 
 func entry(key string, v gguf.Value, values bool, maxArray int) (KV, error) {
