@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -367,5 +368,69 @@ func TestShareBadRequestsLeaveTheMountServing(t *testing.T) {
 	}
 	if s := readMountStats(t, m).Sharing; s.Holds != 0 {
 		t.Fatalf("%d holds left", s.Holds)
+	}
+}
+
+// The filesystem's descriptors are snapshots: a hold that passes the
+// generation a descriptor showed succeeds while the tensor stays resident,
+// and is refused as stale once the tensor was evicted and loaded again.
+func TestShareDescriptorGenerationsAreChecked(t *testing.T) {
+	needTools(t, "setfattr")
+	mdl := genModel(t, synth.Options{Preset: "tiny", Seed: 97})
+	m := startMount(t, mdl.path)
+	name := mdl.tensors[2].Name
+	descriptor := func() share.DescribedTensor {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(tensorDir(m.dir, name), "ipc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d share.Descriptor
+		if err := json.Unmarshal(b, &d); err != nil || len(d.Tensors) != 1 {
+			t.Fatalf("tensors/%s/ipc: %v\n%s", name, err, b)
+		}
+		if d.Socket != socketOf(t, m) || len(d.Allocations) != 1 || d.Allocations[0].Mechanism != "memfd" {
+			t.Fatalf("tensors/%s/ipc: %s", name, b)
+		}
+		return d.Tensors[0]
+	}
+	before := descriptor()
+	if before.Status != "resident" || before.Allocation == 0 || before.NBytes != mdl.tensor(t, name).Size {
+		t.Fatalf("descriptor after reading ipc: %+v, want the tensor resident", before)
+	}
+	c, err := share.Dial(socketOf(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Hold([]string{name}, map[string]uint64{name: before.Generation}); err != nil {
+		t.Fatalf("hold with the descriptor's generation: %v", err)
+	}
+	if _, err := c.Release(nil); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "setfattr", "-n", "user.ggufs.evict", "-v", "1", tensorDir(m.dir, name))
+	after := descriptor() // loads it again
+	if after.Generation == before.Generation {
+		t.Fatalf("generation %d unchanged after an eviction and a reload", after.Generation)
+	}
+	_, err = c.Hold([]string{name}, map[string]uint64{name: before.Generation})
+	var ref *share.RefusedError
+	if !errors.As(err, &ref) || ref.Code != share.CodeStale {
+		t.Fatalf("hold with a generation from before the eviction: %v, want %s", err, share.CodeStale)
+	}
+
+	b, err := os.ReadFile(filepath.Join(m.dir, "ipc.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all share.Descriptor
+	if err := json.Unmarshal(b, &all); err != nil || len(all.Tensors) != len(mdl.tensors) {
+		t.Fatalf("ipc.json: %v, %d tensors, want %d", err, len(all.Tensors), len(mdl.tensors))
+	}
+	for _, d := range all.Tensors {
+		if d.Status != "resident" {
+			t.Fatalf("ipc.json: %s is %s, want every tensor loaded", d.Name, d.Status)
+		}
 	}
 }
