@@ -40,6 +40,16 @@
 // hip.ErrOutOfMemory) allows no new allocation, empty allocations are
 // returned first, then resident tensors with no Handle and no Pin are
 // evicted, least recently used first, until the block fits. When none is
-// left, the load fails with ErrNoSpace and the tensor reads as
+// left, the load fails with ErrNoSpace and the tensor is Unloaded (Evicted
+// if it was ever resident) again, its Status.LastErr saying why: the next Get
+// may well succeed, so its status claims no error. A tensor larger than the
+// whole budget, or one whose upload failed otherwise, reads as
 // "error: <reason>" until a later Get succeeds.
+//
+// Errors: what the device or a tensor's source returns reaches callers
+// wrapped as ErrNoSpace, ErrDevice or ErrSourceFault (errors.go), the
+// original kept in the chain, so the layers above map errors without knowing
+// the device's own. What goes wrong outside any caller's request (a broken
+// invariant, ErrInternal; memory the device would not free) is kept for
+// Close, which returns all of it.
 package cache
