@@ -103,3 +103,11 @@ var errNeverFits = errors.New("the tensor is larger than the whole budget")
 // errSourceSize: a tensor's source gave a different number of bytes than its
 // size.
 var errSourceSize = errors.New("source size differs from the tensor's")
+
+// fromSource wraps an error reading a tensor's host bytes as ErrSourceFault.
+func fromSource(err error) error {
+	if err == nil || errors.Is(err, ErrSourceFault) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrSourceFault, err)
+}

@@ -52,15 +52,12 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 	copies := make([]hip.Copy, 0, len(b.entries))
 	srcErr := make([]error, len(b.entries))
 	for i, e := range b.entries {
-		src, err := e.t.Bytes()
-		if err == nil && uint64(len(src)) != e.t.Size {
-			err = fmt.Errorf("%w: %d bytes, want %d", errSourceSize, len(src), e.t.Size)
-		}
+		cp, err := e.t.copyTo(e.block.ptr())
 		if err != nil {
-			srcErr[i] = fmt.Errorf("cache: tensor %q: reading source: %w", e.t.Name, err)
+			srcErr[i] = err
 			continue
 		}
-		copies = append(copies, hip.Copy{Dst: e.block.ptr(), Src: src, SrcFile: e.t.File, SrcOffset: e.t.Offset})
+		copies = append(copies, cp)
 	}
 	var err error
 	var took time.Duration

@@ -1,9 +1,11 @@
 package cache
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/ggufs/ggufs/gguf"
+	"github.com/ggufs/ggufs/hip"
 )
 
 // Tensor is one tensor the cache can make resident.
@@ -18,7 +20,8 @@ type Tensor struct {
 	Err error
 	// File and Offset, when File is set, say where Bytes' slice lies in a
 	// file, so the device can read it by pread instead of faulting the
-	// mapping in (see hip.Copy.SrcFile).
+	// mapping in (see hip.Copy.SrcFile). They must describe the same bytes:
+	// TensorsFromModel takes both from one TensorInfo.
 	File   *os.File
 	Offset int64
 }
@@ -37,4 +40,18 @@ func TensorsFromModel(m *gguf.Model) []Tensor {
 		})
 	}
 	return tensors
+}
+
+// copyTo is the upload of t's bytes to dst: the one place a tensor's source
+// becomes a device copy. A source that cannot be read, or gives other than
+// Size bytes, is an error wrapping ErrSourceFault.
+func (t *Tensor) copyTo(dst hip.DevicePtr) (hip.Copy, error) {
+	src, err := t.Bytes()
+	if err == nil && uint64(len(src)) != t.Size {
+		err = fmt.Errorf("%w: %d bytes, want %d", errSourceSize, len(src), t.Size)
+	}
+	if err != nil {
+		return hip.Copy{}, fmt.Errorf("cache: tensor %q: reading source: %w", t.Name, fromSource(err))
+	}
+	return hip.Copy{Dst: dst, Src: src, SrcFile: t.File, SrcOffset: t.Offset}, nil
 }
