@@ -35,6 +35,29 @@ func (d *indenter) newline() {
 // underlying writer's (bufio keeps the first).
 func (d *indenter) Write(p []byte) (int, error) {
 	for _, c := range p {
+		d.put(c)
+	}
+	return len(p), d.err()
+}
+
+// WriteString is Write without a copy of s.
+func (d *indenter) WriteString(s string) (int, error) {
+	for i := 0; i < len(s); i++ {
+		d.put(s[i])
+	}
+	return len(s), d.err()
+}
+
+// err is the underlying writer's first error: it sticks in the
+// bufio.Writer, and a write of nothing reports it.
+func (d *indenter) err() error {
+	_, err := d.w.Write(nil)
+	return err
+}
+
+// put writes c and the layout json.Indent puts around it.
+func (d *indenter) put(c byte) {
+	{
 		if d.inString {
 			d.w.WriteByte(c)
 			switch {
@@ -45,11 +68,11 @@ func (d *indenter) Write(p []byte) (int, error) {
 			case c == '"':
 				d.inString = false
 			}
-			continue
+			return
 		}
 		switch c {
 		case ' ', '\t', '\n', '\r':
-			continue
+			return
 		}
 		if d.needIndent && c != '}' && c != ']' {
 			d.needIndent = false
@@ -80,11 +103,6 @@ func (d *indenter) Write(p []byte) (int, error) {
 			d.w.WriteByte(c)
 		}
 	}
-	// A write error sticks in the bufio.Writer; report it as soon as seen.
-	if _, err := d.w.Write(nil); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 // Flush writes what is buffered.

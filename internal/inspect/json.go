@@ -22,7 +22,8 @@ func WriteJSON(w io.Writer, path string, m *gguf.Model, maxArray int) error {
 	r.sumTensors(m)
 	// The header's fields are few and small: encode them whole, then
 	// stream the two long lists in the places they leave empty.
-	head, err := compactJSON(r)
+	sc := newScratch()
+	head, err := sc.encode(r)
 	if err != nil {
 		return err
 	}
@@ -33,53 +34,71 @@ func WriteJSON(w io.Writer, path string, m *gguf.Model, maxArray int) error {
 	}
 	out := newIndenter(w, "", "  ")
 	out.Write(before)
-	out.Write([]byte(`"metadata":[`))
+	io.WriteString(out, `"metadata":[`)
 	i := 0
 	for key, v := range m.Metadata.All() {
 		if i > 0 {
-			out.Write([]byte{','})
+			io.WriteString(out, ",")
 		}
 		i++
-		if err := writeKV(out, key, v, maxArray); err != nil {
+		if err := sc.writeKV(out, key, v, maxArray); err != nil {
 			return fmt.Errorf("metadata key %q: %w", key, err)
 		}
 	}
-	out.Write([]byte(`],"tensors":[`))
+	io.WriteString(out, `],"tensors":[`)
 	for i, t := range m.Tensors {
 		if i > 0 {
-			out.Write([]byte{','})
+			io.WriteString(out, ",")
 		}
-		row, err := compactJSON(tensorOf(t))
+		sc.row = tensorOf(t)
+		row, err := sc.encode(&sc.row)
 		if err != nil {
 			return err
 		}
 		out.Write(row)
 	}
-	out.Write([]byte{']'})
+	io.WriteString(out, "]")
 	out.Write(after)
 	out.w.WriteByte('\n') // as json.Encoder ends a value (the indenter drops whitespace)
 	return out.Flush()
 }
 
-// compactJSON is v's JSON as the report's encoder writes it: HTML
-// characters unescaped, no trailing newline.
-func compactJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+// scratch is WriteJSON's reused memory: an encoder and its buffer, and
+// the escaper of nested arrays, so that a row costs no allocation of its
+// own whatever the number of rows.
+type scratch struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+	esc htmlEscaper
+	row Tensor
+	kv  KV
+	num []byte
+}
+
+func newScratch() *scratch {
+	s := &scratch{}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	return s
+}
+
+// encode is v's JSON as the report's encoder writes it: HTML characters
+// unescaped, no trailing newline. It is valid until the next call.
+func (s *scratch) encode(v any) ([]byte, error) {
+	s.buf.Reset()
+	if err := s.enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+	return bytes.TrimSuffix(s.buf.Bytes(), []byte{'\n'}), nil
 }
 
 // writeKV writes one metadata entry as KV's JSON with its value.
-func writeKV(w io.Writer, key string, v gguf.Value, maxArray int) error {
-	kv, err := entry(key, v, false, 0) // key, type, elem_type, len
-	if err != nil {
+func (s *scratch) writeKV(w io.Writer, key string, v gguf.Value, maxArray int) error {
+	var err error
+	if s.kv, err = entry(key, v, false, 0); err != nil { // key, type, elem_type, len
 		return err
 	}
-	b, err := compactJSON(kv)
+	b, err := s.encode(&s.kv)
 	if err != nil {
 		return err
 	}
@@ -89,24 +108,24 @@ func writeKV(w io.Writer, key string, v gguf.Value, maxArray int) error {
 		return fmt.Errorf("inspect: a metadata entry's JSON does not end in its value: %s", b)
 	}
 	w.Write(b)
-	w.Write([]byte(`"value":`))
-	truncated, err := writeValue(w, v, maxArray)
+	io.WriteString(w, `"value":`)
+	truncated, err := s.writeValue(w, v, maxArray)
 	if err != nil {
 		return err
 	}
 	if truncated {
-		w.Write([]byte(`,"truncated":true`))
+		io.WriteString(w, `,"truncated":true`)
 	}
-	_, err = w.Write([]byte{'}'})
+	_, err = io.WriteString(w, "}")
 	return err
 }
 
 // writeValue writes a value as entry and arrayJSON encode it: scalars and
 // strings as gguf writes them, arrays cut to maxArray elements (reporting
 // whether they were), nested arrays as Array objects.
-func writeValue(w io.Writer, v gguf.Value, maxArray int) (truncated bool, err error) {
+func (s *scratch) writeValue(w io.Writer, v gguf.Value, maxArray int) (truncated bool, err error) {
 	if v.Type() != gguf.ValueArray {
-		return false, v.WriteJSON(w)
+		return false, writeWhole(w, v)
 	}
 	n := v.Len()
 	truncated = maxArray > 0 && n > maxArray
@@ -114,47 +133,72 @@ func writeValue(w io.Writer, v gguf.Value, maxArray int) (truncated bool, err er
 		n = maxArray
 	}
 	if v.ElemType() != gguf.ValueArray && !truncated {
-		return false, v.WriteJSON(w)
+		return false, writeWhole(w, v)
 	}
-	w.Write([]byte{'['})
+	io.WriteString(w, "[")
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			w.Write([]byte{','})
+			io.WriteString(w, ",")
 		}
 		e, err := v.Index(i)
 		if err != nil {
 			return false, err
 		}
 		if e.Type() != gguf.ValueArray {
-			if err := e.WriteJSON(w); err != nil {
+			if err := writeWhole(w, e); err != nil {
 				return false, err
 			}
 			continue
 		}
-		et, err := compactJSON(e.ElemType().String())
-		if err != nil {
-			return false, err
-		}
-		w.Write([]byte(`{"elem_type":`))
-		w.Write(et)
-		w.Write([]byte(`,"len":` + strconv.Itoa(e.Len()) + `,"value":`))
+		// Type names are plain ASCII: quoted as they are.
+		io.WriteString(w, `{"elem_type":"`)
+		io.WriteString(w, e.ElemType().String())
+		io.WriteString(w, `","len":`)
+		s.num = strconv.AppendInt(s.num[:0], int64(e.Len()), 10)
+		w.Write(s.num)
+		io.WriteString(w, `,"value":`)
 		// New encodes an Array object with json.Marshal, which escapes
-		// HTML characters in it; the same bytes come from escaping here.
-		esc := &htmlEscaper{w: w}
-		inner, err := writeValue(esc, e, maxArray)
-		if err == nil {
-			err = esc.flush()
+		// HTML characters in it; the same bytes come from escaping here
+		// (once: escaping escaped text changes nothing).
+		var inner bool
+		if _, escaping := w.(*htmlEscaper); escaping {
+			inner, err = s.writeValue(w, e, maxArray)
+		} else {
+			s.esc.w = w
+			inner, err = s.writeValue(&s.esc, e, maxArray)
+			if err == nil {
+				err = s.esc.flush()
+			}
 		}
 		if err != nil {
 			return false, err
 		}
 		if inner {
-			w.Write([]byte(`,"truncated":true`))
+			io.WriteString(w, `,"truncated":true`)
 		}
-		w.Write([]byte{'}'})
+		io.WriteString(w, "}")
 	}
-	_, err = w.Write([]byte{']'})
+	_, err = io.WriteString(w, "]")
 	return truncated, err
+}
+
+// streamFrom is the array length from which writeWhole streams: each
+// Value.WriteJSON sets up a buffer of its own, more than a short value's
+// bytes (2^20 nested empty arrays would allocate 64 GiB of buffers).
+const streamFrom = 1024
+
+// writeWhole writes v's JSON (gguf's form): long arrays element by element
+// (Value.WriteJSON), anything shorter through its bytes.
+func writeWhole(w io.Writer, v gguf.Value) error {
+	if v.Type() == gguf.ValueArray && v.Len() >= streamFrom {
+		return v.WriteJSON(w)
+	}
+	b, err := v.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // htmlEscaper escapes what json.Marshal escapes in a JSON text and
@@ -170,32 +214,51 @@ type htmlEscaper struct {
 func (h *htmlEscaper) Write(p []byte) (int, error) {
 	h.out = h.out[:0]
 	for _, c := range p {
-		switch {
-		case len(h.pending) == 0 && c == 0xe2, len(h.pending) == 1 && c == 0x80:
-			h.pending = append(h.pending, c)
-			continue
-		case len(h.pending) == 2 && (c == 0xa8 || c == 0xa9):
-			h.out = append(h.out, `\u202`...)
-			h.out = append(h.out, hex[c&0xf])
-			h.pending = h.pending[:0]
-			continue
-		}
-		h.out = append(h.out, h.pending...)
-		h.pending = h.pending[:0]
-		if c == 0xe2 {
-			h.pending = append(h.pending, c)
-			continue
-		}
-		if c == '<' || c == '>' || c == '&' {
-			h.out = append(h.out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		h.out = append(h.out, c)
+		h.put(c)
 	}
 	if _, err := h.w.Write(h.out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// WriteString is Write without a copy of s.
+func (h *htmlEscaper) WriteString(s string) (int, error) {
+	h.out = h.out[:0]
+	for i := 0; i < len(s); i++ {
+		h.put(s[i])
+	}
+	if _, err := h.w.Write(h.out); err != nil {
+		return 0, err
+	}
+	return len(s), nil
+}
+
+// put appends c's escaped form to out.
+func (h *htmlEscaper) put(c byte) {
+	{
+		switch {
+		case len(h.pending) == 0 && c == 0xe2, len(h.pending) == 1 && c == 0x80:
+			h.pending = append(h.pending, c)
+			return
+		case len(h.pending) == 2 && (c == 0xa8 || c == 0xa9):
+			h.out = append(h.out, `\u202`...)
+			h.out = append(h.out, hex[c&0xf])
+			h.pending = h.pending[:0]
+			return
+		}
+		h.out = append(h.out, h.pending...)
+		h.pending = h.pending[:0]
+		if c == 0xe2 {
+			h.pending = append(h.pending, c)
+			return
+		}
+		if c == '<' || c == '>' || c == '&' {
+			h.out = append(h.out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			return
+		}
+		h.out = append(h.out, c)
+	}
 }
 
 // flush writes an incomplete sequence held at the end.

@@ -120,7 +120,9 @@ func New(path string, m *gguf.Model, values bool, maxArray int) (*Report, error)
 	}
 	r.Tensors = make([]Tensor, 0, len(m.Tensors))
 	for _, t := range m.Tensors {
-		r.Tensors = append(r.Tensors, tensorOf(t))
+		row := tensorOf(t)
+		row.Dims = append([]uint64{}, t.Dims...) // the report's own
+		r.Tensors = append(r.Tensors, row)
 	}
 	r.sumTensors(m)
 	return r, nil
@@ -152,11 +154,11 @@ func newHeader(path string, m *gguf.Model) *Report {
 	return r
 }
 
-// tensorOf is t's row of the tensor table.
+// tensorOf is t's row of the tensor table; its Dims are t's.
 func tensorOf(t *gguf.TensorInfo) Tensor {
 	return Tensor{
 		Index: t.Index, Shard: t.Shard, Name: t.Name, Type: t.Type.String(), TypeID: uint32(t.Type),
-		Known: t.Type.Known(), Dims: append([]uint64{}, t.Dims...), Elements: t.Elements(),
+		Known: t.Type.Known(), Dims: t.Dims, Elements: t.Elements(),
 		Offset: t.Offset, FileOffset: t.FileOffset, NBytes: t.Size, SizeFromLayout: t.SizeFromLayout,
 	}
 }

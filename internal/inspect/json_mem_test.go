@@ -1,0 +1,120 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/ggufs/ggufs/gguf"
+)
+
+// writeHeader writes a model of md and n one-byte tensors (holes) and
+// opens it as inspect does.
+func writeHeader(t *testing.T, md []gguf.KV, n int) (*gguf.Model, uint64) {
+	t.Helper()
+	specs := make([]gguf.TensorSpec, n)
+	for i := range specs {
+		specs[i] = gguf.TensorSpec{Name: fmt.Sprintf("t%d", i), Type: gguf.TypeI8, Dims: []uint64{1}}
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := gguf.NewWriter(out, md, specs, gguf.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		if err := w.SkipTensor(s.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := gguf.OpenModelWith(path, gguf.Options{BorrowArrays: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, w.DataOffset()
+}
+
+// allocated is the bytes the heap allocated while f ran.
+func allocated(f func()) uint64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// inspect --json allocates in all (an upper bound on what it holds at once)
+// at most bound times the header's size for each worst case, where building
+// the report and encoding it allocated 12 to 96 times the header: rows and
+// elements are written from reused buffers. Nested arrays are the
+// exception: gguf's Value.Index makes each inner array's value anew (about
+// 170 bytes, garbage at once, never held together), 16x the header in all.
+func TestWriteJSONAllocatesLessThanTheHeader(t *testing.T) {
+	const n = 1 << 15
+	emptyStrings, err := gguf.NewStringArray(make([]string, 8*n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empties := make([]gguf.Value, n)
+	for i := range empties {
+		empties[i] = gguf.NewUint8Array(nil)
+	}
+	nested, err := gguf.NewArray(gguf.ValueArray, empties)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]gguf.KV, n)
+	for i := range keys {
+		keys[i] = gguf.KV{Key: fmt.Sprintf("k%d", i), Value: gguf.NewUint8(1)}
+	}
+	for _, c := range []struct {
+		name    string
+		md      []gguf.KV
+		tensors int
+		bound   float64
+	}{
+		{"2^15 one-byte tensors", nil, n, 1},
+		{"2^15 one-byte keys", keys, 0, 1.5},
+		{"2^18 empty strings", []gguf.KV{{Key: "k", Value: emptyStrings}}, 0, 1},
+		{"2^15 empty nested arrays", []gguf.KV{{Key: "k", Value: nested}}, 0, 20},
+	} {
+		m, header := writeHeader(t, c.md, c.tensors)
+		var werr error
+		streamed := allocated(func() { werr = WriteJSON(io.Discard, "m.gguf", m, 0) })
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		built := allocated(func() {
+			r, err := New("m.gguf", m, true, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(r); err != nil {
+				t.Fatal(err)
+			}
+		})
+		ratio := float64(streamed) / float64(header)
+		t.Logf("%s: header %d bytes; WriteJSON allocated %.2fx the header, building and encoding the report %.2fx",
+			c.name, header, ratio, float64(built)/float64(header))
+		if ratio > c.bound {
+			t.Errorf("%s: WriteJSON allocated %.2fx the header; bound %.2fx", c.name, ratio, c.bound)
+		}
+	}
+}
