@@ -79,12 +79,20 @@ func fromDevice(err error) error {
 		errors.Is(err, ErrClosed), errors.Is(err, ErrNotFound), errors.Is(err, ErrReleased):
 		return err
 	case isSourceFault(err):
-		return fmt.Errorf("%w: %w", ErrSourceFault, err)
+		return &kindError{kind: ErrSourceFault, err: err}
 	case errors.Is(err, hip.ErrOutOfMemory):
-		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+		return &kindError{kind: ErrNoSpace, err: err}
 	}
-	return fmt.Errorf("%w: %w", ErrDevice, err)
+	return &kindError{kind: ErrDevice, err: err}
 }
+
+// kindError is err marked as one of the cache's kinds: errors.Is matches
+// both, and the message is err's alone (it already says what failed; the
+// kind would only repeat it).
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // isSourceFault reports whether err says the tensor's host bytes could not be
 // read, rather than that the device failed.
@@ -109,5 +117,5 @@ func fromSource(err error) error {
 	if err == nil || errors.Is(err, ErrSourceFault) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrSourceFault, err)
+	return &kindError{kind: ErrSourceFault, err: err}
 }

@@ -121,3 +121,16 @@ func TestCancellationIsNotADeviceError(t *testing.T) {
 		}
 	}
 }
+
+// Marking an error with the cache's kind adds nothing to its message: it
+// names the tensor once and says the device's reason.
+func TestDeviceErrorMessageSaysItOnce(t *testing.T) {
+	m := newTestModel(43, 5000)
+	dev := &failingDevice{Host: newHost(t, 1<<20), upload: runtimeErr(700, "cudaErrorIllegalAddress")}
+	c := newTestCache(t, dev, m, Options{Budget: 1 << 20})
+	_, err := c.Get(context.Background(), m.name(0))
+	want := `cache: tensor "blk.0.weight": uploading to host: cuda: runtime call failed (cudaMemcpyAsync: cudaErrorIllegalAddress)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Get = %v; want %q", err, want)
+	}
+}

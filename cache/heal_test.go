@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -128,6 +129,63 @@ func TestOverBudgetStaysAnError(t *testing.T) {
 	}
 	if st := c.Status(m.name(1)); st.State != Failed || !errors.Is(st.Err, ErrNoSpace) {
 		t.Fatalf("status = %q; want error: <reason>", st)
+	}
+	checkTensor(t, c, m, m.name(0))
+}
+
+// pullThenHold is a streaming device that pulls one copy (the tensor is then
+// Loading), signals, and holds it until the load's context ends, then reports
+// it cancelled.
+type pullThenHold struct {
+	*hip.Host
+	pulled chan struct{}
+}
+
+func (d *pullThenHold) UploadStream(ctx context.Context, next func() (hip.Pending, bool)) error {
+	p, ok := next()
+	if !ok {
+		return nil
+	}
+	close(d.pulled)
+	<-ctx.Done()
+	p.Landed(ctx.Err())
+	return ctx.Err()
+}
+
+// A Get waiting on an upload that was abandoned (the Load it belonged to was
+// cancelled) loads the tensor itself, even when the tensor had failed before:
+// only a failure of the upload it waited for is reported.
+func TestWaiterOfAnAbandonedLoadLoadsItself(t *testing.T) {
+	m := newTestModel(85, 5000)
+	h := newHost(t, 1<<20)
+	dev := &pullThenHold{Host: h, pulled: make(chan struct{})}
+	c := newTestCache(t, dev, m, Options{Budget: 1 << 20})
+	h.FailUpload(1)
+	if _, err := c.Get(context.Background(), m.name(0)); !errors.Is(err, hip.ErrInjected) {
+		t.Fatalf("first Get = %v; want the injected failure", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	loaded := make(chan error, 1)
+	go func() { loaded <- c.LoadAll(ctx, nil, nil) }()
+	<-dev.pulled
+	if st := c.Status(m.name(0)); st.State != Loading {
+		t.Fatalf("status while the load holds it = %v; want loading", st)
+	}
+	misses := c.Stats().Misses
+	got := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 5000)
+		_, err := c.ReadAt(context.Background(), m.name(0), buf, 0)
+		got <- err
+	}()
+	// The reader's miss is counted as it takes the load's flight to wait on.
+	for c.Stats().Misses == misses {
+		runtime.Gosched()
+	}
+	cancel()
+	<-loaded
+	if err := <-got; err != nil {
+		t.Fatalf("a Get that waited on the cancelled load = %v; want it to load the tensor itself", err)
 	}
 	checkTensor(t, c, m, m.name(0))
 }
