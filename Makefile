@@ -31,7 +31,7 @@ crosscheck-setup:
 
 # Every fuzz target of outside input: package:Target. `make fuzz` runs each
 # for FUZZTIME; fuzz-ci runs each briefly (about 45 s in all).
-FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel gguf:FuzzDequantize fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts share:FuzzRequest
+FUZZ_TARGETS := gguf:FuzzOpen gguf:FuzzSplitModel gguf:FuzzDequantize fs:FuzzNpyHeader fs:FuzzReadWindow mount/ctl:FuzzAccepts share:FuzzRequest internal/inspect:FuzzIndenter internal/inspect:FuzzHTMLEscaper
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -39,9 +39,10 @@ fuzz:
 	done
 
 # Full-size worst-case headers (2^20 tensors, 2^20 keys, 2^26 strings, 2^20
-# nested arrays): memory and time against a plain header (BENCHMARKS.md).
+# nested arrays): memory and time against a plain header (BENCHMARKS.md);
+# mounts of 2^20 tensors and keys with `ls` of them (FUSE).
 stress:
-	GGUFS_STRESS=1 $(GO) test -run 'FullSize' -v -timeout 20m ./gguf/
+	GGUFS_STRESS=1 $(GO) test -run 'FullSize' -v -timeout 20m ./gguf/ ./fs/
 
 fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s ./gguf/
@@ -49,6 +50,8 @@ fuzz-ci:
 	$(GO) test -run '^$$' -fuzz '^FuzzDequantize$$' -fuzztime 5s ./gguf/
 	$(GO) test -run '^$$' -fuzz '^FuzzNpyHeader$$' -fuzztime 5s ./fs/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime 10s ./fs/
+	$(GO) test -run '^$$' -fuzz '^FuzzIndenter$$' -fuzztime 3s ./internal/inspect/
+	$(GO) test -run '^$$' -fuzz '^FuzzHTMLEscaper$$' -fuzztime 3s ./internal/inspect/
 	$(GO) test -run '^$$' -fuzz '^FuzzAccepts$$' -fuzztime 3s ./mount/ctl/
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime 5s ./share/
 
