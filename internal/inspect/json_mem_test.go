@@ -115,6 +115,9 @@ func TestWriteJSONAllocatesLessThanTheHeader(t *testing.T) {
 			}
 		})
 		ratio := float64(streamed) / float64(header)
+		if raceBuild {
+			c.bound *= 8 // encoding/json's pooled buffers are dropped at random
+		}
 		t.Logf("%s: header %d bytes; WriteJSON allocated %.2fx the header, building and encoding the report %.2fx",
 			c.name, header, ratio, float64(built)/float64(header))
 		if ratio > c.bound {
