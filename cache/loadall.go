@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ggufs/ggufs/hip"
+	"github.com/ggufs/ggufs/internal/units"
 )
 
 // LoadOptions tune one Load.
@@ -39,10 +40,10 @@ type LoadResult struct {
 // Complete reports whether every tensor asked for is resident.
 func (r LoadResult) Complete() bool { return r.Resident == r.Tensors }
 
-// String is a one-line account: "291 of 291 resident (3.53 GiB)", then what
+// String is a one-line account: "291 of 291 resident (3.5 GiB)", then what
 // is missing and why.
 func (r LoadResult) String() string {
-	s := fmt.Sprintf("%d of %d resident (%d bytes)", r.Resident, r.Tensors, r.ResidentBytes)
+	s := fmt.Sprintf("%d of %d resident (%s)", r.Resident, r.Tensors, units.Text(r.ResidentBytes))
 	for _, part := range []struct {
 		what  string
 		names []string
@@ -295,7 +296,8 @@ func (l *load) begin(e *entry) (hip.Pending, bool) {
 		c.mu.Unlock()
 		c.notifyEvicted(evicted)
 		l.pos-- // not loaded, like the rest
-		l.halt(fmt.Sprintf("the budget of %d bytes is full at %q", c.budget, e.t.Name), err)
+		// The reason names the tensor; the error only says which kind.
+		l.halt(fmt.Sprintf("the budget of %s is full at %q", units.Text(c.budget), e.t.Name), ErrNoSpace)
 		return hip.Pending{}, false
 	}
 	if err != nil {

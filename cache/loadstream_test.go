@@ -63,6 +63,7 @@ func TestLoadMakesEachTensorResidentAndServesDemandFirst(t *testing.T) {
 	m := newTestModel(40, 5000, 6000, 7000, 8000, 9000)
 	dev := newHeldStream(newHost(t, 1<<20))
 	c := newTestCache(t, dev, m, Options{Budget: 1 << 20})
+	t.Cleanup(dev.release) // runs before the cache's Close, which waits for a held load
 	firstLanded := make(chan struct{})
 	var once sync.Once
 	var last uint64
@@ -131,17 +132,25 @@ func TestLoadCancelledMidwayKeepsWhatLanded(t *testing.T) {
 	m := newTestModel(41, 5000, 6000, 7000, 8000)
 	dev := newHeldStream(newHost(t, 1<<20))
 	c := newTestCache(t, dev, m, Options{Budget: 1 << 20})
+	t.Cleanup(dev.release) // runs before the cache's Close, which waits for a held load
 	ctx, cancel := context.WithCancel(context.Background())
 	type outcome struct {
 		res LoadResult
 		err error
 	}
 	done := make(chan outcome, 1)
+	landed := make(chan struct{})
+	var once sync.Once
 	go func() {
-		res, err := c.Load(ctx, nil, LoadOptions{Report: true})
+		res, err := c.Load(ctx, nil, LoadOptions{Report: true, Progress: func(d, _ uint64) {
+			if d > 0 {
+				once.Do(func() { close(landed) })
+			}
+		}})
 		done <- outcome{res, err}
 	}()
 	waitFor(t, dev.reached, "the load reached its hold")
+	waitFor(t, landed, "the first tensor landed")
 	cancel()
 	dev.release()
 	o := <-done
@@ -174,6 +183,7 @@ func TestLoadProtectsItsTensorsFromEviction(t *testing.T) {
 	dev := newHeldStream(newHost(t, 1<<20))
 	budget := uint64(2 * 4 * allocAlign)
 	c := newTestCache(t, dev, m, Options{Budget: budget, ArenaSize: 4 * allocAlign})
+	t.Cleanup(dev.release) // runs before the cache's Close, which waits for a held load
 	landed := make(chan struct{})
 	var once sync.Once
 	loaded := make(chan error, 1)
