@@ -49,7 +49,7 @@ func (r *Root) startLoadAll() {
 	go func() { // ends with the load; stop cancels it
 		defer l.done.Done()
 		defer cancel()
-		err := r.cfg.Cache.LoadAll(ctx, names, l.progress)
+		_, err := r.cfg.Cache.Load(ctx, names, cache.LoadOptions{Progress: l.progress, Report: true})
 		if err != nil {
 			r.log.Printf("fs: loading every tensor: %v", err)
 		}
@@ -99,6 +99,29 @@ func (l *loadAllState) status() *ctl.LoadAll {
 	}
 	r := l.report
 	return &r
+}
+
+// timed adds the cache's account of the load (cs) to its report r: time,
+// rate and, once it has ended, its result.
+func timed(r *ctl.LoadAll, cs *cache.LoadAllStats) *ctl.LoadAll {
+	if r == nil || cs == nil {
+		return r
+	}
+	r.ElapsedSeconds, r.GBPerSecond = cs.ElapsedSeconds, cs.GBPerSecond
+	if !r.Running {
+		r.Result = cs.Result
+	}
+	return r
+}
+
+// cancelRunning cancels the running load (user.ggufs.cancel on the root);
+// what has landed stays resident.
+func (l *loadAllState) cancelRunning() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.report.Running && l.cancel != nil {
+		l.cancel()
+	}
 }
 
 // stop cancels a running load and waits for it to end.
@@ -161,7 +184,7 @@ func (r *Root) writeMetadataJSON(w io.Writer) error {
 func (r *Root) statsJSON() []byte {
 	cs := r.cfg.Cache.Stats()
 	s := ctl.Stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
-		LoadAll: r.loadAll.status(), ReadPool: r.windows.snapshot()}
+		LoadAll: timed(r.loadAll.status(), cs.LoadAll), ReadPool: r.windows.snapshot()}
 	if cs.UploadSeconds > 0 {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9
 	}

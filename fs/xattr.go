@@ -24,6 +24,7 @@ const (
 	xattrName   = ctl.XattrName
 	xattrLoad   = ctl.XattrLoad
 	xattrEvict  = ctl.XattrEvict
+	xattrCancel = ctl.XattrCancel
 )
 
 // xattrList is ctl.Listed in listxattr's wire form (each name NUL-terminated).
@@ -134,9 +135,9 @@ var _ = (fusefs.NodeListxattrer)((*Root)(nil))
 // Setxattr on the mount's root: user.ggufs.load starts uploading every
 // tensor (that has a known layout) in the background and returns at once;
 // stats.json's load_all says when it is done and how it went. `ggufs load
-// MOUNTPOINT` does this and waits.
+// MOUNTPOINT` does this and waits. user.ggufs.cancel cancels that load.
 func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
-	if attr != xattrLoad {
+	if attr != xattrLoad && attr != xattrCancel {
 		return syscall.ENOTSUP
 	}
 	if !r.mayControl(ctx) {
@@ -144,6 +145,10 @@ func (r *Root) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 	}
 	if !ctl.Accepts(data) {
 		return syscall.EINVAL
+	}
+	if attr == xattrCancel {
+		r.loadAll.cancelRunning()
+		return 0
 	}
 	r.startLoadAll()
 	return 0

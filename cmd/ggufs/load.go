@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -44,17 +47,29 @@ func runLoad(c *cli.Context) error {
 	bar := progress.New(c.App.ErrWriter, "load", 0)
 	var loaded int
 	if len(names) == 0 {
-		err = client.LoadAll(c.Context, bar.Progress)
+		// Ctrl-C or SIGTERM cancels the load this started in the mount.
+		ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = client.LoadAll(ctx, bar.Progress)
 		bar.Finish(err)
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		if s, err := client.Stats(); err == nil && s.LoadAll != nil {
-			loaded = s.Cache.ResidentTensors
+		s, serr := client.Stats()
+		if serr == nil && s.LoadAll != nil {
 			if n := s.LoadAll.Skipped; n > 0 {
 				fmt.Fprintf(c.App.ErrWriter, "ggufs: load: skipping %d tensors of types without a known layout\n", n)
 			}
+			if r := s.LoadAll.Result; r != nil {
+				// What is resident now, and what is not, whatever the outcome.
+				fmt.Fprintf(c.App.Writer, "loaded %d tensors: %s in %.2fs, %.2f GB/s\n",
+					r.Resident, r.Summary, s.LoadAll.ElapsedSeconds, s.LoadAll.GBPerSecond)
+			}
 		}
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		if s.LoadAll != nil && s.LoadAll.Result != nil {
+			return nil
+		}
+		loaded = s.Cache.ResidentTensors
 	} else {
 		var total uint64
 		for _, n := range names {

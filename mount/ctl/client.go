@@ -234,11 +234,19 @@ const statsPoll = 50 * time.Millisecond
 // LoadAll asks the mount to load every tensor that can be loaded, in one
 // pipelined batch in the background (user.ggufs.load on the root), then
 // follows it in stats.json until it ends, reporting this load's bytes.
+// When ctx ends first, it cancels the load in the mount (what has landed
+// stays resident).
 func (c *Client) LoadAll(ctx context.Context, progress func(done, total uint64)) error {
 	if err := c.control(c.Dir, XattrLoad); err != nil {
 		return fmt.Errorf("loading every tensor: %w", err)
 	}
-	return follow(ctx, c.Stats, statsPoll, progress)
+	err := follow(ctx, c.Stats, statsPoll, progress)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if cerr := c.control(c.Dir, XattrCancel); cerr != nil {
+			return fmt.Errorf("%w; cancelling the mount's load: %w", err, cerr)
+		}
+	}
+	return err
 }
 
 // follow reads stats until the whole-model load ends, reporting its

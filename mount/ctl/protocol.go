@@ -28,6 +28,9 @@ const (
 	// Control names: write-only, not listed. Accepted values: Accepts.
 	XattrLoad  = XattrPrefix + "load"  // on a tensor: make it resident, waiting; on the root: load every tensor in the background
 	XattrEvict = XattrPrefix + "evict" // on a tensor: drop it from the device and the kernel's page cache
+	// XattrCancel on the root cancels the running load of every tensor;
+	// what has landed stays resident.
+	XattrCancel = XattrPrefix + "cancel"
 )
 
 // Listed is what listxattr returns on a tensor directory or data file, in
@@ -103,6 +106,12 @@ type LoadAll struct {
 	// layout, so no device can hold them.
 	Skipped int    `json:"skipped"`
 	Error   string `json:"error,omitempty"` // empty when every tensor loaded
+	// ElapsedSeconds and GBPerSecond time the load so far (to its end once
+	// it has ended).
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	GBPerSecond    float64 `json:"gb_per_s"`
+	// Result is how the load ended: nil while it runs.
+	Result *cache.LoadAllResult `json:"result,omitempty"`
 }
 
 // TensorStatus is what `ggufs status` reports of one tensor, read from its
