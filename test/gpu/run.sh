@@ -47,5 +47,6 @@ echo "== correctness: many sizes and odd offsets, every path" | tee "$logs/verif
 echo "== upload speed, $size from a warm page cache" | tee "$logs/bench.txt"
 "$bin" bench upload --backend cuda "${rt[@]}" --dir "$tmp" --size "$size" "$@" 2>&1 | tee -a "$logs/bench.txt"
 "$(dirname "$0")/model.sh" "$bin" "$logs" cuda "${rt[@]}"
+"$(dirname "$0")/stream.sh" "$bin" "$logs" "${rt[@]}"
 "$(dirname "$0")/share.sh" "$bin" "$logs" "${rt[@]}"
 echo "== gpu-test passed"
