@@ -76,7 +76,7 @@ print(f"first MiB after {1e3*(t1-t0):.2f} ms, whole tensor after {1e3*(t2-t0):.2
 EOF
 }
 echo -n "idle (upload included): " | tee -a "$out"; readlast | tee -a "$out"
-setfattr -n user.ggufs.evict -v 1 "$mnt/tensors/$last"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.ggufs.evict", b"1")' "$mnt/tensors/$last" # no attr package needed
 "$bin" load "$mnt" >"$tmp/ggufs-load.out" 2>/dev/null &
 loader=$!
 sleep 0.02
