@@ -20,6 +20,8 @@ out=$logs/stream.txt
 [ -c /dev/fuse ] || { echo "== no /dev/fuse: streaming figures not measured" | tee "$out"; exit 0; }
 mnt=$tmp/ggufs-stream-mnt
 mkdir -p "$mnt"
+# A failed step must not leave the mount behind for the next run.
+trap 'mountpoint -q "$mnt" && "$bin" unmount "$mnt"' EXIT
 last=$("$bin" inspect --json "$model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tensors"][-1]["name"])')
 
 # timed_mount ARGS...: starts `ggufs mount ARGS... MODEL MNT` from one Python
