@@ -70,7 +70,7 @@ func nameRange(names []string) string {
 }
 
 // LoadAll makes the named tensors resident (nil names: every tensor); see
-// Load. It returns nil only if every one of them is resident at the end.
+// Load.
 func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done, total uint64)) error {
 	_, err := c.Load(ctx, names, LoadOptions{Progress: progress})
 	return err
@@ -84,8 +84,9 @@ func (c *Cache) LoadAll(ctx context.Context, names []string, progress func(done,
 // (nor does anyone else while it runs): when the budget is full it stops and
 // the result says what is resident and what is not. A failed tensor does not
 // stop the others. The error is nil only when every tensor asked for is
-// resident; it wraps ErrNoSpace when the budget stopped the load, the first
-// failure's error, ctx's error or ErrClosed.
+// resident or was and has been evicted since by an explicit Evict (the
+// result names those); it wraps ErrNoSpace when the budget stopped the
+// load, the first failure's error, ctx's error or ErrClosed.
 func (c *Cache) Load(ctx context.Context, names []string, opts LoadOptions) (LoadResult, error) {
 	entries, err := c.resolve(names)
 	if err != nil {
@@ -460,7 +461,9 @@ func (l *load) err(r LoadResult) error {
 	if err := l.ctx.Err(); err != nil {
 		return fmt.Errorf("cache: loading %d tensors: %s: %w", r.Tensors, r, err)
 	}
-	if r.Complete() {
+	if len(r.Failed) == 0 && len(r.NotLoaded) == 0 {
+		// Everything landed; what someone evicted since (an explicit
+		// Evict) the result names, but the load did its part.
 		return nil
 	}
 	l.mu.Lock()
@@ -468,7 +471,7 @@ func (l *load) err(r LoadResult) error {
 	l.mu.Unlock()
 	cause := errors.Join(firstErr, l.stopEr)
 	if cause == nil {
-		cause = ErrEvictedDuringLoad
+		cause = errNotLoaded
 	}
 	return fmt.Errorf("cache: loading %d tensors: %s: %w", r.Tensors, r, cause)
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// ErrEvictedDuringLoad: a tensor a Load uploaded was evicted (by a request
-// or another caller) before the load ended.
-var ErrEvictedDuringLoad = errors.New("cache: tensors evicted while the load ran")
+// errNotLoaded: tensors left unloaded with no failure or stop to blame
+// (another caller's upload that they rode on kept failing over); a bug
+// if ever seen.
+var errNotLoaded = errors.New("cache: tensors not loaded")
 
 // loadTrack is what Stats reports of a Load run with Report: bytes landed so
 // far, and the result once it ends.
