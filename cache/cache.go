@@ -48,7 +48,8 @@ const (
 // Options tune a Cache. The zero value is usable.
 type Options struct {
 	// Budget is how many bytes of device memory the cache may hold;
-	// 0 means BudgetFraction of the device's free memory at New.
+	// 0 means BudgetFraction of the device's free memory, read at the first
+	// Get or Load (so that New never waits for a device still starting).
 	Budget uint64
 	// BudgetFraction is the share of the device's free memory used when
 	// Budget is 0 (default 0.9).
@@ -70,8 +71,14 @@ type Options struct {
 // Cache decides which tensors are resident on one device. It is safe for
 // concurrent use.
 type Cache struct {
-	dev        Device
-	budget     uint64
+	dev    Device
+	budget uint64 // guarded by mu; 0 until settleBudget resolved it
+	// budgetOnce resolves a budget given as a share of the device's free
+	// memory, outside mu (MemInfo may wait for the device to open).
+	budgetOnce sync.Once
+	budgetFrac float64 // 0: the budget was given in bytes
+	budgetErr  error   // set by budgetOnce
+	arenaWant  uint64  // Options.ArenaSize, clamped once the budget is known
 	groupBytes uint64
 	groupsMax  int // LoadAll's Upload calls in flight
 	onEvict    func(string)
@@ -121,13 +128,15 @@ type entry struct {
 // New makes a cache of tensors on dev. No device memory is allocated until a
 // tensor is loaded.
 func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
-	budget, err := resolveBudget(dev, opts)
+	frac, err := budgetFraction(opts)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cache{
 		dev:        dev,
-		budget:     budget,
+		budget:     opts.Budget,
+		budgetFrac: frac,
+		arenaWant:  opts.ArenaSize,
 		groupBytes: opts.LoadGroupBytes,
 		onEvict:    opts.OnEvict,
 		byName:     make(map[string]*entry, len(tensors)),
@@ -160,14 +169,19 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 			total += a
 		}
 	}
-	c.pool = pool{dev: dev, arenaSize: arenaSize(opts.ArenaSize, budget, total), want: total}
+	c.pool = pool{dev: dev, want: total}
+	if c.budgetFrac == 0 {
+		c.pool.arenaSize = arenaSize(opts.ArenaSize, c.budget, total)
+	}
 	c.bgCtx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
 
-func resolveBudget(dev Device, opts Options) (uint64, error) {
+// budgetFraction is the share of free device memory the budget is, or 0 when
+// the budget is given in bytes.
+func budgetFraction(opts Options) (float64, error) {
 	if opts.Budget > 0 {
-		return opts.Budget, nil
+		return 0, nil
 	}
 	frac := opts.BudgetFraction
 	if frac == 0 {
@@ -176,6 +190,30 @@ func resolveBudget(dev Device, opts Options) (uint64, error) {
 	if !(frac > 0 && frac <= 1) {
 		return 0, fmt.Errorf("cache: budget fraction %v is not in (0, 1]", frac)
 	}
+	return frac, nil
+}
+
+// settleBudget resolves a budget given as a share of the device's free
+// memory, once, before the first reservation; it waits for the device when
+// it is still opening. Called without c.mu.
+func (c *Cache) settleBudget() error {
+	if c.budgetFrac == 0 {
+		return nil
+	}
+	c.budgetOnce.Do(func() {
+		budget, err := budgetFromDevice(c.dev, c.budgetFrac)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.budgetErr = err
+		if err == nil {
+			c.budget = budget
+			c.pool.arenaSize = arenaSize(c.arenaWant, budget, c.pool.want)
+		}
+	})
+	return c.budgetErr
+}
+
+func budgetFromDevice(dev Device, frac float64) (uint64, error) {
 	free, _, err := dev.MemInfo()
 	if err != nil {
 		return 0, fmt.Errorf("cache: reading free memory of %s: %w", dev, fromDevice(err))
@@ -237,8 +275,22 @@ func (c *Cache) IsResident(name string) bool {
 	return c.Status(name).State == Resident
 }
 
-// Budget is the number of bytes of device memory the cache may hold.
-func (c *Cache) Budget() uint64 { return c.budget }
+// Budget is the number of bytes of device memory the cache may hold. A
+// budget given as a share of free device memory is read from the device
+// here if no Get or Load has yet (waiting for a device still opening); 0
+// when the device cannot say. BudgetKnown never waits.
+func (c *Cache) Budget() uint64 {
+	_ = c.settleBudget() // the error reaches every Get and Load
+	b, _ := c.BudgetKnown()
+	return b
+}
+
+// BudgetKnown is the budget when it is known without asking the device.
+func (c *Cache) BudgetKnown() (budget uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.budget, c.budget > 0
+}
 
 // Device is the device the cache fills.
 func (c *Cache) Device() Device { return c.dev }

@@ -21,6 +21,9 @@ func (c *Cache) Get(ctx context.Context, name string) (*Handle, error) {
 	if e.t.Err != nil {
 		return nil, fmt.Errorf("cache: tensor %q: %w", name, e.t.Err)
 	}
+	if err := c.settleBudget(); err != nil {
+		return nil, fmt.Errorf("cache: tensor %q: %w", name, err)
+	}
 	var w getWait
 	for {
 		flight, h, err := c.getStep(ctx, e, &w)

@@ -92,6 +92,9 @@ func (c *Cache) Load(ctx context.Context, names []string, opts LoadOptions) (Loa
 	if err != nil {
 		return LoadResult{}, err
 	}
+	if err := c.settleBudget(); err != nil {
+		return LoadResult{}, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(c.bgCtx, cancel) // Close stops the load
