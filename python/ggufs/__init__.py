@@ -115,7 +115,8 @@ class Attachment(collections.abc.Mapping):
         if opened is None or t["offset"] + t["nbytes"] > opened.size:
             raise GgufsError(f"tensor {t['name']!r} is not inside an opened allocation")
         arr = _cuda.CudaArray(opened.ptr + t["offset"], t)  # the consumer adds the offset
-        return _cuda.as_torch(arr, self._ordinal) or arr
+        tensor = _cuda.as_torch(arr, self._ordinal)
+        return arr if tensor is None else tensor  # a torch tensor has no truth value
 
     def _array(self, t):
         import numpy as np

@@ -32,13 +32,17 @@ for _ in $(seq 600); do
 done
 echo "resident: $r of $n tensors" | tee -a "$log"
 check() { python3 "$here/share_check.py" "$mnt" "$model" "$tmp/ggufs-share-inspect.json" "$@"; }
+# A backgrounded consumer runs as python itself (exec), so that its pid is the
+# process that holds the tensors and SIGKILL reaches the holder.
+check_bg() { exec python3 "$here/share_check.py" "$mnt" "$model" "$tmp/ggufs-share-inspect.json" "$@"; }
+fail=0
 
 echo "== one consumer" | tee -a "$log"
 check verify 2>&1 | tee -a "$log" || true
 
 echo "== four consumers at once" | tee -a "$log"
 pids=()
-for i in 1 2 3 4; do check hold >"$tmp/ggufs-share-hold-$i.txt" 2>&1 & pids+=($!); done
+for i in 1 2 3 4; do (check_bg hold) >"$tmp/ggufs-share-hold-$i.txt" 2>&1 & pids+=($!); done
 for _ in $(seq 600); do
 	[ "$(cat "$tmp"/ggufs-share-hold-*.txt 2>/dev/null | grep -c '^held')" = 4 ] && break
 	sleep 0.05
@@ -55,12 +59,15 @@ for _ in $(seq 200); do
 	sleep 0.02
 done
 echo "connections after the kill: $h (want 3)" | tee -a "$log"
+[ "$h" = 3 ] || fail=1
 kill -9 "${pids[@]:1}" 2>/dev/null || true
 wait "${pids[@]}" 2>/dev/null || true
 sleep 0.2
-python3 -c "import json;s=json.load(open('$mnt/stats.json'))['sharing'];print('after all consumers died: holds', s['holds'], 'connections', s['connections'])" | tee -a "$log"
+left=$(python3 -c "import json;s=json.load(open('$mnt/stats.json'))['sharing'];print(s['holds'], s['connections'])")
+echo "after all consumers died: holds and connections $left (want 0 0)" | tee -a "$log"
+[ "$left" = "0 0" ] || fail=1
 "$bin" unmount "$mnt"
 wait $mpid || true
 trap - EXIT
-grep -q '^ok$' "$log" || { echo "== sharing check FAILED" | tee -a "$log"; exit 1; }
+grep -q '^ok$' "$log" && [ $fail = 0 ] || { echo "== sharing check FAILED" | tee -a "$log"; exit 1; }
 echo "== sharing check passed" | tee -a "$log"
