@@ -181,9 +181,17 @@ func (r *Root) writeMetadataJSON(w io.Writer) error {
 	return r.cfg.Model.Metadata.WriteJSON(w)
 }
 
+// deviceName names the device as of now (Config.DeviceName).
+func (r *Root) deviceName() string {
+	if r.cfg.DeviceName != nil {
+		return r.cfg.DeviceName()
+	}
+	return r.cfg.Device
+}
+
 func (r *Root) statsJSON() []byte {
 	cs := r.cfg.Cache.Stats()
-	s := ctl.Stats{Model: r.cfg.Model.Shards[0].Path, Device: r.cfg.Device, Tensors: len(r.tensors), Cache: cs,
+	s := ctl.Stats{Model: r.cfg.Model.Shards[0].Path, Device: r.deviceName(), Tensors: len(r.tensors), Cache: cs,
 		LoadAll: timed(r.loadAll.status(), cs.LoadAll), ReadPool: r.windows.snapshot()}
 	if cs.UploadSeconds > 0 {
 		s.UploadGBps = float64(cs.UploadedBytes) / cs.UploadSeconds / 1e9

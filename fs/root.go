@@ -48,6 +48,9 @@ type Config struct {
 	Cache *cache.Cache
 	// Device names the device in user.ggufs.device and stats.json ("cuda:0").
 	Device string
+	// DeviceName, when set, replaces Device and is asked at each read: the
+	// device may still be opening when the tree is first served.
+	DeviceName func() string
 	// BackendStats, when set, adds the device backend's counters to stats.json.
 	BackendStats func() ctl.BackendStats
 	// Logger receives errors that have no better place than EIO (nil: log.Default()).

@@ -68,7 +68,7 @@ func (x *tensorXattrs) value(attr string) (string, bool) {
 	case xattrOffset:
 		return strconv.FormatUint(t.info.FileOffset, 10), true
 	case xattrDevice:
-		return x.root.cfg.Device, true
+		return x.root.deviceName(), true
 	case xattrShard:
 		return x.root.shardPath(t), true
 	case xattrName:

@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,13 +10,15 @@ import (
 )
 
 // DeviceOpener opens the device a mount's cache uploads to. modelBytes is
-// the model's tensor data, for sizing a device emulated in host memory.
-type DeviceOpener func(modelBytes uint64) (hip.Backend, error)
+// the model's tensor data, for sizing a device emulated in host memory. It
+// runs in the background while the mount serves; ctx ends when the mount
+// closes first (an opener that cannot stop midway may ignore it).
+type DeviceOpener func(ctx context.Context, modelBytes uint64) (hip.Backend, error)
 
 // OpenBackend opens the runtime o names (hip.Open), sizing the host backend
 // for the model, and says on log which runtimes were skipped and why.
 func OpenBackend(o hip.Options, size CacheSize, log io.Writer, debug bool) DeviceOpener {
-	return func(modelBytes uint64) (hip.Backend, error) {
+	return func(_ context.Context, modelBytes uint64) (hip.Backend, error) {
 		o.HostCapacity = hostCapacity(size, modelBytes)
 		dev, rep, err := hip.Open(o)
 		reportBackends(log, rep, debug, dev)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 
@@ -42,7 +43,11 @@ type Options struct {
 	ReadPoolBytes int64
 	// OpenDevice opens the device the cache uploads to (nil: OpenBackend
 	// with Backend). It is the one step that may take seconds (a GPU
-	// runtime's start), so it is kept apart from the rest.
+	// runtime's start), so it runs in the background while the tree is
+	// served: reads that need the device wait for it, and fail with its
+	// error if it does not open. Only the host backend chosen by name is
+	// opened before mounting (it has no runtime to start, and a bad option
+	// then refuses the mount).
 	OpenDevice DeviceOpener
 	// AllowOther lets users other than the mounting one read the tree.
 	AllowOther bool
@@ -68,16 +73,18 @@ type Mount struct {
 	File   string // the model, absolute (a split model's first shard)
 	Dir    string // the mountpoint, absolute
 	Model  *gguf.Model
-	Device hip.Backend
+	Device hip.Backend // "starting" until its runtime has opened (DeviceReady)
 	Cache  *cache.Cache
 	Root   *fs.Root
 	Share  *share.Server // nil when not sharing
 
-	log    io.Writer
-	server *fuse.Server
-	served chan struct{} // closed when the kernel has ended the mount
-	total  uint64        // bytes of tensor data
-	closed bool
+	log            io.Writer
+	starting       *startingDevice // Device
+	budgetFraction float64         // Options.CacheSize.Fraction, for Summary
+	server         *fuse.Server
+	served         chan struct{} // closed when the kernel has ended the mount
+	total          uint64        // bytes of tensor data
+	closed         bool
 }
 
 // Open mounts model on mountpoint and returns once the kernel serves it.
@@ -103,7 +110,7 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 	if abs, err := filepath.Abs(model); err == nil {
 		model = abs
 	}
-	m := &Mount{File: model, Dir: dir, log: o.Log}
+	m := &Mount{File: model, Dir: dir, log: o.Log, budgetFraction: o.CacheSize.Fraction}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, m.Close())
@@ -119,14 +126,23 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 	if open == nil {
 		open = OpenBackend(o.Backend, o.CacheSize, o.Log, o.Debug)
 	}
-	if m.Device, err = open(m.total); err != nil {
-		return nil, err
+	background := o.OpenDevice != nil || o.Backend.Backend != hip.BackendHost
+	m.starting = startDevice(open, m.total, m.deviceOpened(o, background))
+	m.Device = m.starting
+	if !background {
+		if _, err := m.starting.device(); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.build(o); err != nil {
 		return nil, err
 	}
-	if err := checkBudget(m.Cache.Budget(), m.Model.Tensors); err != nil {
-		return nil, err
+	// A budget that is a share of free device memory is known once the
+	// device is open; the cache refuses a tensor larger than it then.
+	if budget, ok := m.Cache.BudgetKnown(); ok {
+		if err := checkBudget(budget, m.Model.Tensors); err != nil {
+			return nil, err
+		}
 	}
 	server, err := fs.Mount(dir, m.Root, fs.MountOptions{AllowOther: o.AllowOther, Debug: o.Debug, Logger: m.logger()})
 	if err != nil {
@@ -134,8 +150,9 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 	}
 	m.server, m.served = server, make(chan struct{})
 	if o.Events != nil {
+		budget, _ := m.Cache.BudgetKnown()
 		o.Events.Info("mounted", "model", model, "dir", dir, "device", m.Device.String(),
-			"tensors", len(m.Model.Tensors), "bytes", m.total, "budget_bytes", m.Cache.Budget())
+			"tensors", len(m.Model.Tensors), "bytes", m.total, "budget_bytes", budget)
 	}
 	go func() { // ends when the kernel ends the mount; Close waits for it
 		server.Wait()
@@ -145,6 +162,33 @@ func Open(model, mountpoint string, o Options) (_ *Mount, err error) {
 		close(m.served)
 	}()
 	return m, nil
+}
+
+// deviceOpened reports a device opened in the background once it is known:
+// which one and how long it took, or why the tree's data cannot be read.
+func (m *Mount) deviceOpened(o Options, background bool) func(hip.Backend, time.Duration, error) {
+	return func(dev hip.Backend, took time.Duration, err error) {
+		if !background {
+			return // the mount waits for it and reports it
+		}
+		if err != nil {
+			fmt.Fprintf(m.log, "ggufs: %v: reads of tensor data fail (EIO) until remounted\n", err)
+			if o.Events != nil {
+				o.Events.Error("device failed", "err", err)
+			}
+			return
+		}
+		fmt.Fprintf(m.log, "ggufs: device %s open %d ms after starting\n", dev, took.Milliseconds())
+		if o.Events != nil {
+			o.Events.Info("device open", "device", dev.String(), "seconds", took.Seconds())
+		}
+	}
+}
+
+// DeviceReady waits until the device has opened (or ctx ends) and returns
+// it, or why it did not open.
+func (m *Mount) DeviceReady(ctx context.Context) (hip.Backend, error) {
+	return m.starting.Wait(ctx)
 }
 
 // build makes the cache and the tree, every eviction dropping the kernel's
@@ -182,14 +226,20 @@ func (m *Mount) build(o Options) error {
 		}
 	}
 	dev := m.Device
+	readPool := o.ReadPoolBytes
+	if _, known := m.Cache.BudgetKnown(); readPool == 0 && !known {
+		// Asking the budget would wait for the device: size the pool
+		// from the model, more than which the cache never holds.
+		readPool = fs.DefaultReadPoolBytes(m.total)
+	}
 	root, err = fs.New(fs.Config{
 		Model:         m.Model,
 		Cache:         m.Cache,
-		Device:        dev.String(),
+		DeviceName:    dev.String,
 		BackendStats:  dev.Stats,
 		Logger:        m.treeLogger(o.Events),
 		Sharing:       sharing,
-		ReadPoolBytes: o.ReadPoolBytes,
+		ReadPoolBytes: readPool,
 	})
 	if err != nil {
 		return err
@@ -216,7 +266,19 @@ func (m *Mount) Summary() string {
 		shards = fmt.Sprintf(" (%d shards)", n)
 	}
 	return fmt.Sprintf("mounted %s%s on %s: %d tensors, %s, device %s, cache %s",
-		m.File, shards, m.Dir, len(m.Model.Tensors), units.Text(m.total), m.Device, units.Text(m.Cache.Budget()))
+		m.File, shards, m.Dir, len(m.Model.Tensors), units.Text(m.total), m.Device, m.budgetText())
+}
+
+// budgetText is the cache's budget, or the share of free device memory it
+// will be once the device is open.
+func (m *Mount) budgetText() string {
+	if b, ok := m.Cache.BudgetKnown(); ok {
+		return units.Text(b)
+	}
+	if f := m.budgetFraction; f > 0 {
+		return fmt.Sprintf("%g%% of free device memory", f*100)
+	}
+	return "a share of free device memory"
 }
 
 // Prefetch uploads every tensor the tree serves that can be uploaded,
@@ -250,6 +312,11 @@ func (m *Mount) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.starting != nil {
+		// An open still pending gives up (the runtime allows): reads
+		// waiting for it fail, so that unmounting does not wait on them.
+		m.starting.cancel()
+	}
 	var errs []error
 	if m.server != nil {
 		select {

@@ -2,6 +2,7 @@ package mount
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -49,7 +50,7 @@ func testOpen(t *testing.T, opts synth.Options, o Options) *Mount {
 		o.Log = io.Discard
 	}
 	if o.OpenDevice == nil {
-		o.OpenDevice = func(uint64) (hip.Backend, error) {
+		o.OpenDevice = func(context.Context, uint64) (hip.Backend, error) {
 			return hip.NewHost(hip.HostOptions{Capacity: 1 << 30}), nil
 		}
 	}
@@ -86,9 +87,12 @@ func TestOpenMountsAndCloseUnmounts(t *testing.T) {
 
 // The device's own name reaches user.ggufs.device and stats.json.
 func TestDeviceNameReachesTheTree(t *testing.T) {
-	m := testOpen(t, synth.Options{Preset: "tiny"}, Options{OpenDevice: func(uint64) (hip.Backend, error) {
+	m := testOpen(t, synth.Options{Preset: "tiny"}, Options{OpenDevice: func(context.Context, uint64) (hip.Backend, error) {
 		return namedHost{hip.NewHost(hip.HostOptions{}), "cuda:7"}, nil
 	}})
+	if _, err := m.DeviceReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c, err := ctl.Dial(m.Dir)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +179,7 @@ func TestCloseReturnsEveryError(t *testing.T) {
 	if _, err := synth.GenerateFile(path, synth.Options{Preset: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Open(path, t.TempDir(), Options{Log: io.Discard, OpenDevice: func(uint64) (hip.Backend, error) {
+	m, err := Open(path, t.TempDir(), Options{Log: io.Discard, OpenDevice: func(context.Context, uint64) (hip.Backend, error) {
 		return failingClose{hip.NewHost(hip.HostOptions{})}, nil
 	}})
 	if err != nil {

@@ -42,7 +42,7 @@ func (m *Mount) startSharing(o Options) (*share.Server, error) {
 	srv, err := share.Listen(share.Config{
 		Cache:      m.Cache,
 		Exporter:   exporter,
-		Device:     deviceOf(m.Device),
+		DeviceOf:   func() share.Device { return deviceOf(m.Device) },
 		Tensors:    tensors,
 		SocketPath: path,
 		Owner:      os.Getuid(),

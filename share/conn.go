@@ -201,7 +201,7 @@ func (s *Server) names(list []string) ([]string, *ErrorInfo) {
 // on an error no new hold stays.
 func (s *Server) hold(ctx context.Context, held holdSet, req Request) (_ Reply, _ []*os.File, info *ErrorInfo) {
 	if s.cfg.Exporter == nil {
-		return Reply{}, nil, &ErrorInfo{Code: CodeNotExportable, Message: fmt.Sprintf("device %s cannot share its memory with other processes", s.cfg.Device.Name)}
+		return Reply{}, nil, &ErrorInfo{Code: CodeNotExportable, Message: fmt.Sprintf("device %s cannot share its memory with other processes", s.device().Name)}
 	}
 	names, info := s.names(req.Tensors)
 	if info != nil {
@@ -254,7 +254,8 @@ func (s *Server) hold(ctx context.Context, held holdSet, req Request) (_ Reply, 
 				name, h.Placement().Generation, want)}
 		}
 	}
-	rep := Reply{Version: ProtocolVersion, OK: true, Device: &s.cfg.Device, Tensors: make([]Tensor, 0, len(names))}
+	dev := s.device()
+	rep := Reply{Version: ProtocolVersion, OK: true, Device: &dev, Tensors: make([]Tensor, 0, len(names))}
 	exported := map[uint64]bool{}
 	for _, name := range names {
 		h := handle(name)

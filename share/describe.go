@@ -52,7 +52,7 @@ func (s *Server) ModelDescriptor(ctx context.Context) ([]byte, error) {
 }
 
 func (s *Server) render(names []string) ([]byte, error) {
-	d := Descriptor{Version: ProtocolVersion, Socket: s.cfg.SocketPath, Device: s.cfg.Device,
+	d := Descriptor{Version: ProtocolVersion, Socket: s.cfg.SocketPath, Device: s.device(),
 		Allocations: []Allocation{}, Tensors: make([]DescribedTensor, 0, len(names)), Note: descriptorNote}
 	seen := map[uint64]bool{}
 	for _, name := range names {

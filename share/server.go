@@ -29,6 +29,9 @@ type Config struct {
 	// way to share memory (holds are then refused with not_exportable).
 	Exporter hip.Exporter
 	Device   Device
+	// DeviceOf, when set, replaces Device and is asked at each reply: the
+	// device may still be opening when the server starts.
+	DeviceOf func() Device
 	// Tensors lists what the server offers, in the order "every tensor"
 	// means; names the cache does not have are refused as unknown.
 	Tensors []TensorInfo
@@ -139,6 +142,14 @@ func removeStaleSocket(path string) error {
 
 // SocketPath is where the server listens.
 func (s *Server) SocketPath() string { return s.cfg.SocketPath }
+
+// device is where the shared memory lives, as of now.
+func (s *Server) device() Device {
+	if s.cfg.DeviceOf != nil {
+		return s.cfg.DeviceOf()
+	}
+	return s.cfg.Device
+}
 
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
