@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/ggufs/ggufs/internal/cliargs"
 )
 
 // Exit codes scripts can rely on.
@@ -20,7 +22,8 @@ func (e usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ae cliargs.UsageError
+	if errors.As(err, &ue) || errors.As(err, &ae) {
 		return exitUsage
 	}
 	var ec cli.ExitCoder

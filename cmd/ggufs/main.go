@@ -9,11 +9,13 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/ggufs/ggufs/internal/cliargs"
 )
 
 func main() {
 	app := newApp()
-	args, err := normalizeArgs(app, os.Args) // flags after arguments, -o, mount.fuse
+	args, err := cliargs.Normalize(app, os.Args) // flags after arguments, -o, mount.fuse
 	if err == nil {
 		err = app.Run(args)
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ggufs/ggufs/internal/cliargs"
 )
 
 func TestParseReadPool(t *testing.T) {
@@ -21,7 +23,7 @@ func TestParseReadPool(t *testing.T) {
 
 // -o read_pool=SIZE is --read-pool=SIZE, and a bad size is a usage mistake.
 func TestReadPoolMountOption(t *testing.T) {
-	got, err := normalizeArgs(newApp(), strings.Fields("ggufs mount m.gguf /mnt/m -o read_pool=64MiB,ro"))
+	got, err := cliargs.Normalize(newApp(), strings.Fields("ggufs mount m.gguf /mnt/m -o read_pool=64MiB,ro"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package main
+// Package cliargs rewrites a ggufs command line before urfave/cli parses it:
+// flags after arguments, mount's -o options, and the mount.fuse convention.
+package cliargs
 
 import (
 	"slices"
@@ -11,14 +13,14 @@ import (
 // stay the last argument.
 const completionFlag = "--generate-bash-completion"
 
-// normalizeArgs lets every command take its flags before or after its
+// Normalize lets every command take its flags before or after its
 // arguments, as other mount tools do (urfave/cli stops parsing flags at the
 // first argument): it moves the flags of the command named in args in front
 // of its arguments. "--" ends the flags; what follows it stays an argument.
 // It also turns mount's -o options into flags (mountopts.go) and the
 // mount.fuse convention, `ggufs MODEL MOUNTPOINT -o OPTIONS`, into
 // `ggufs mount --daemon ...`.
-func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+func Normalize(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
 		return args, nil
 	}
@@ -61,7 +63,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			i = len(rest)
 		case a == "-o" && cmd != nil && cmd.Name == "mount":
 			if i+1 >= len(rest) {
-				return nil, usageError{"mount: -o needs a value (-o cache_size=8GiB,allow_other)"}
+				return nil, UsageError{"mount: -o needs a value (-o cache_size=8GiB,allow_other)"}
 			}
 			f, err := mountOptionFlags(rest[i+1], flags)
 			if err != nil {
@@ -130,3 +132,8 @@ func isMountHelperCall(app *cli.App, args []string) bool {
 	}
 	return slices.Contains(args[1:], "-o")
 }
+
+// UsageError marks a command line that cannot be rewritten: a bad -o option.
+type UsageError struct{ msg string }
+
+func (e UsageError) Error() string { return e.msg }

@@ -1,4 +1,4 @@
-package main
+package cliargs
 
 import (
 	"fmt"
@@ -32,17 +32,17 @@ func mountOptionFlags(opts string, flags []cli.Flag) ([]string, error) {
 		flagName := strings.ReplaceAll(name, "_", "-")
 		f := findFlag(flags, flagName)
 		if f == nil || flagName == "daemon" || flagName == "help" {
-			return nil, usageError{fmt.Sprintf("mount: unknown -o option %q (want %s, or generic ones such as rw, noatime, nofail)",
+			return nil, UsageError{fmt.Sprintf("mount: unknown -o option %q (want %s, or generic ones such as rw, noatime, nofail)",
 				opt, strings.Join(mountOptionNames(flags), ", "))}
 		}
 		_, isBool := f.(*cli.BoolFlag)
 		switch {
 		case isBool && hasValue:
-			return nil, usageError{fmt.Sprintf("mount: -o %s takes no value", name)}
+			return nil, UsageError{fmt.Sprintf("mount: -o %s takes no value", name)}
 		case isBool:
 			out = append(out, "--"+flagName)
 		case !hasValue || value == "":
-			return nil, usageError{fmt.Sprintf("mount: -o %s needs a value (%s=...)", name, name)}
+			return nil, UsageError{fmt.Sprintf("mount: -o %s needs a value (%s=...)", name, name)}
 		default:
 			out = append(out, "--"+flagName+"="+value)
 		}
