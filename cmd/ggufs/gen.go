@@ -4,14 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ggufs/ggufs/gguf"
-	"github.com/ggufs/ggufs/internal/progress"
+	"github.com/ggufs/ggufs/internal/genmodel"
 	"github.com/ggufs/ggufs/synth"
 	"github.com/urfave/cli/v2"
 )
@@ -98,11 +95,7 @@ func genOptions(c *cli.Context) (string, synth.Options, error) {
 
 // genShards plans the model and its shards.
 func genShards(opts synth.Options) ([]*synth.Model, error) {
-	m, err := synth.Plan(opts)
-	shards := []*synth.Model{m}
-	if err == nil && opts.Split > 1 {
-		shards, err = m.Split(opts.Split)
-	}
+	shards, err := genmodel.Plan(opts)
 	if errors.Is(err, synth.ErrOptions) {
 		return nil, usageError{"gen: " + strings.TrimPrefix(err.Error(), "synth: ")}
 	}
@@ -123,67 +116,23 @@ func runGen(c *cli.Context) error {
 	}
 	paths := synth.ShardPaths(out, len(shards))
 	if !c.Bool("force") {
-		// Replacing a model gen made is routine (demos, benchmarks); anything
-		// else may be someone's real model.
-		for _, p := range paths {
-			if _, err := os.Lstat(p); err == nil && !synth.IsSynthetic(p) {
-				return fmt.Errorf("gen: %s exists and is not a model made by ggufs gen (use --force to overwrite)", p)
-			}
+		if err := genmodel.CheckOverwrite(paths); err != nil {
+			return fmt.Errorf("gen: %w", err)
 		}
 	}
 	start := time.Now()
+	var count func(uint64)
 	bar := genProgress(shards, opts.Sparse)
-	var total synth.Stats
-	for k, p := range paths {
-		st, err := genWrite(p, shards[k], bar)
-		if err != nil {
-			if bar != nil {
-				bar.Finish(err)
-			}
-			return err
-		}
-		total.Tensors += st.Tensors
-		total.DataBytes += st.DataBytes
-		total.FileBytes += st.FileBytes
-		total.Layout = append(total.Layout, st.Layout...)
-		if k == 0 {
-			total.DataOffset = st.DataOffset
-		}
-	}
 	if bar != nil {
-		bar.Finish(nil)
+		count = bar.Add
+	}
+	total, err := genmodel.WriteAll(paths, shards, count)
+	if bar != nil {
+		bar.Finish(err)
+	}
+	if err != nil {
+		return fmt.Errorf("gen: %w", err)
 	}
 	genReport(c.App.Writer, paths, opts, total, time.Since(start))
 	return nil
-}
-
-// genWrite writes to a temporary file beside out and renames it into place,
-// so a failed or interrupted run never leaves a half-written model at out.
-// A progress display, if any, counts the bytes (only for models with data:
-// a sparse model needs the file itself, to seek and truncate).
-func genWrite(out string, m *synth.Model, bar *progress.Bar) (synth.Stats, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
-	if err != nil {
-		return synth.Stats{}, fmt.Errorf("gen: %w", err)
-	}
-	defer removeOnSignal(tmp.Name())()
-	var dst io.Writer = tmp
-	if bar != nil {
-		dst = progressWriter{w: tmp, p: bar}
-	}
-	st, err := m.Write(dst)
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes it private; a model is not
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return st, fmt.Errorf("gen: %s: %w", out, err)
-	}
-	return st, nil
 }
