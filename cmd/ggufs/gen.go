@@ -133,6 +133,6 @@ func runGen(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}
-	genReport(c.App.Writer, paths, opts, total, time.Since(start))
+	genmodel.Report(c.App.Writer, paths, opts, total, time.Since(start))
 	return nil
 }

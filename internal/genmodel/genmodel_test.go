@@ -87,3 +87,24 @@ func TestPlanRejectsBadOptions(t *testing.T) {
 		t.Error("Plan accepted an unknown preset")
 	}
 }
+
+func TestReportSaysWhatWasWritten(t *testing.T) {
+	opts := synth.Options{Preset: "tiny", Sparse: true, Split: 2}
+	shards, err := Plan(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := synth.ShardPaths(filepath.Join(t.TempDir(), "m.gguf"), len(shards))
+	st, err := WriteAll(paths, shards, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	Report(&b, paths, opts, st, 0)
+	for _, want := range []string{"wrote " + paths[0], "preset tiny, GGUF v3 little-endian, alignment 32",
+		"split into 2 shards", "data left as a hole (sparse)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}

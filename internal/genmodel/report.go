@@ -1,4 +1,4 @@
-package main
+package genmodel
 
 import (
 	"encoding/binary"
@@ -13,9 +13,9 @@ import (
 	"github.com/ggufs/ggufs/synth"
 )
 
-// genReport says what gen wrote: the shape of the model, the bytes and how
+// Report says what WriteAll wrote: the shape of the model, the bytes and how
 // long it took.
-func genReport(w io.Writer, paths []string, opts synth.Options, st synth.Stats, elapsed time.Duration) {
+func Report(w io.Writer, paths []string, opts synth.Options, st synth.Stats, elapsed time.Duration) {
 	counts := map[gguf.Type]int{}
 	for _, t := range st.Layout {
 		counts[t.Type]++
@@ -37,7 +37,7 @@ func genReport(w io.Writer, paths []string, opts synth.Options, st synth.Stats, 
 	if preset == "" {
 		preset = "tiny"
 	}
-	fmt.Fprintf(w, "wrote %s: preset %s, GGUF v%d %s, alignment %d\n", paths[0], preset, genVersion(opts), order, genAlignment(opts))
+	fmt.Fprintf(w, "wrote %s: preset %s, GGUF v%d %s, alignment %d\n", paths[0], preset, version(opts), order, alignment(opts))
 	if len(paths) > 1 {
 		fmt.Fprintf(w, "  split into %d shards: %s … %s\n", len(paths), paths[0], paths[len(paths)-1])
 	}
@@ -57,14 +57,14 @@ func genReport(w io.Writer, paths []string, opts synth.Options, st synth.Stats, 
 	fmt.Fprintf(w, "  in %s%s\n", elapsed.Round(time.Millisecond), rate)
 }
 
-func genVersion(o synth.Options) uint32 {
+func version(o synth.Options) uint32 {
 	if o.Version == 0 {
 		return 3
 	}
 	return o.Version
 }
 
-func genAlignment(o synth.Options) uint64 {
+func alignment(o synth.Options) uint64 {
 	if o.Alignment == 0 {
 		return gguf.DefaultAlignment
 	}
