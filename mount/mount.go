@@ -284,6 +284,9 @@ func (m *Mount) budgetText() string {
 // Prefetch uploads every tensor the tree serves that can be uploaded,
 // reporting bytes landed so far to progress (nil: none).
 func (m *Mount) Prefetch(ctx context.Context, progress func(done, total uint64)) error {
+	if _, err := m.starting.Wait(ctx); err != nil {
+		return fmt.Errorf("prefetch: %w", err)
+	}
 	return m.Cache.LoadAll(ctx, m.Root.LoadableTensors(), progress)
 }
 
