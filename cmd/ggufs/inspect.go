@@ -100,7 +100,10 @@ func runInspect(c *cli.Context) (err error) {
 		}
 	}()
 	if a.dequant.name != "" {
-		return writeDequant(c.App.Writer, a.path, m, a.dequant)
+		if err := inspect.WriteDequant(c.App.Writer, a.path, m, a.dequant.name, a.dequant.count); err != nil {
+			return fmt.Errorf("inspect: %w", err)
+		}
+		return nil
 	}
 	if a.json {
 		// Written as it goes: a header of 2^26 strings is never a report
