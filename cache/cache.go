@@ -154,7 +154,7 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 		if _, dup := c.byName[t.Name]; dup {
 			return nil, fmt.Errorf("cache: tensor %q listed twice", t.Name)
 		}
-		if t.Bytes == nil && t.Err == nil {
+		if t.Source == nil && t.Err == nil {
 			return nil, fmt.Errorf("cache: tensor %q has no source of bytes", t.Name)
 		}
 		e := &entry{t: t, index: i}

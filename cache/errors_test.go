@@ -58,7 +58,7 @@ func TestDeviceErrorsAreTheCachesOwn(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		dev    failingDevice
-		source error // returned by the tensor's Bytes
+		source error // returned by the tensor's Source
 		want   error
 		orig   error
 		not    []error
@@ -74,7 +74,7 @@ func TestDeviceErrorsAreTheCachesOwn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newTestModel(41, 5000)
 			if tc.source != nil {
-				m.tensors[0].Bytes = func() ([]byte, error) { return nil, tc.source }
+				m.tensors[0].Source = failingSource(tc.source)
 			}
 			dev := tc.dev
 			dev.Host = newHost(t, 1<<20)

@@ -76,8 +76,8 @@ func TestDeviceOutOfMemoryEvictsAndRetries(t *testing.T) {
 func TestUnreadableSourceFailsTheTensor(t *testing.T) {
 	m := newTestModel(14, 1000, 1000)
 	gone := errors.New("file truncated")
-	m.tensors[0].Bytes = func() ([]byte, error) { return nil, gone }
-	m.tensors[1].Bytes = func() ([]byte, error) { return make([]byte, 10), nil } // wrong length
+	m.tensors[0].Source = failingSource(gone)
+	m.tensors[1].Source = memorySource(make([]byte, 10)) // wrong length
 	h := newHost(t, 1<<20)
 	c := newTestCache(t, h, m, Options{Budget: 1 << 20})
 	if _, err := c.Get(context.Background(), m.name(0)); !errors.Is(err, gone) {

@@ -193,8 +193,8 @@ func TestUnknownAndUnuploadableTensors(t *testing.T) {
 
 func TestNewRejectsBadInput(t *testing.T) {
 	h := newHost(t, 1<<20)
-	src := func() ([]byte, error) { return nil, nil }
-	if _, err := New(h, []Tensor{{Name: "a", Bytes: src}, {Name: "a", Bytes: src}}, Options{}); err == nil {
+	src := memorySource(nil)
+	if _, err := New(h, []Tensor{{Name: "a", Source: src}, {Name: "a", Source: src}}, Options{}); err == nil {
 		t.Error("New accepted a duplicate name")
 	}
 	if _, err := New(h, []Tensor{{Name: "a"}}, Options{}); err == nil {

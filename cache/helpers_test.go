@@ -28,12 +28,22 @@ func newTestModel(seed uint64, sizes ...uint64) *testModel {
 			b[j] = byte(rng.Uint32())
 		}
 		m.data[name] = b
-		m.tensors = append(m.tensors, Tensor{Name: name, Size: n, Bytes: func() ([]byte, error) { return b, nil }})
+		m.tensors = append(m.tensors, Tensor{Name: name, Size: n, Source: memorySource(b)})
 	}
 	return m
 }
 
 func (m *testModel) name(i int) string { return m.tensors[i].Name }
+
+// memorySource is a Tensor.Source of b, which no file backs.
+func memorySource(b []byte) func() (hip.Source, error) {
+	return func() (hip.Source, error) { return hip.Memory(b), nil }
+}
+
+// failingSource is a Tensor.Source that cannot be read.
+func failingSource(err error) func() (hip.Source, error) {
+	return func() (hip.Source, error) { return hip.Source{}, err }
+}
 
 // newHost returns a host backend closed at the end of the test.
 func newHost(t testing.TB, capacity uint64) *hip.Host {
@@ -149,7 +159,7 @@ func (d *countingDevice) Upload(ctx context.Context, copies []hip.Copy) error {
 	d.uploadCalls++
 	d.copies += len(copies)
 	for _, c := range copies {
-		d.bytes += uint64(len(c.Src))
+		d.bytes += uint64(c.Src.Len())
 	}
 	return ctx.Err()
 }

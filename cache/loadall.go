@@ -229,7 +229,7 @@ func (c *Cache) stream(ctx context.Context, next func() (hip.Pending, bool)) err
 			}
 			batch = append(batch, p)
 			copies = append(copies, p.Copy)
-			bytes += uint64(len(p.Src))
+			bytes += uint64(p.Src.Len())
 		}
 		if len(batch) == 0 {
 			return nil
@@ -321,12 +321,8 @@ func (l *load) begin(e *entry) (hip.Pending, bool) {
 	c.mu.Unlock()
 	c.notifyEvicted(evicted)
 
-	src, err := e.t.Bytes()
-	if err == nil && uint64(len(src)) != e.t.Size {
-		err = fmt.Errorf("source has %d bytes, want %d", len(src), e.t.Size)
-	}
+	cp, err := e.t.copyTo(dst)
 	if err != nil {
-		err = fmt.Errorf("cache: tensor %q: reading source: %w", e.t.Name, err)
 		c.mu.Lock()
 		c.failLoadLocked(e, err)
 		close(flight)
@@ -335,7 +331,7 @@ func (l *load) begin(e *entry) (hip.Pending, bool) {
 		return hip.Pending{}, false
 	}
 	return hip.Pending{
-		Copy:   hip.Copy{Dst: dst, Src: src, SrcFile: e.t.File, SrcOffset: e.t.Offset},
+		Copy:   cp,
 		Landed: func(err error) { l.landed(e, prev, flight, err) },
 	}, true
 }

@@ -229,7 +229,7 @@ func TestLoadAllOfLlama7bTakesFewAllocations(t *testing.T) {
 	src := make([]byte, biggest)
 	for i := range tensors {
 		n := tensors[i].Size
-		tensors[i].Bytes = func() ([]byte, error) { return src[:n], nil }
+		tensors[i].Source = memorySource(src[:n])
 	}
 	if len(tensors) != 291 || total < 3_700_000_000 || total > 3_900_000_000 {
 		t.Fatalf("model shape: %d tensors, %d bytes", len(tensors), total)

@@ -40,8 +40,8 @@ func benchFile(b *testing.B, dir string, n int, size int) ([]Tensor, *os.File) {
 	tensors := make([]Tensor, n)
 	for i := range tensors {
 		off := i * size
-		tensors[i] = Tensor{Name: fmt.Sprintf("t%d", i), Size: uint64(size), File: f, Offset: int64(off),
-			Bytes: func() ([]byte, error) { return mem[off : off+size], nil }}
+		tensors[i] = Tensor{Name: fmt.Sprintf("t%d", i), Size: uint64(size),
+			Source: func() (hip.Source, error) { return hip.FileRange(f, int64(off), mem[off:off+size]) }}
 	}
 	return tensors, f
 }

@@ -54,10 +54,10 @@ func (d *blockingDevice) UploadStream(ctx context.Context, next func() (hip.Pend
 func TestGetAfterCancelledRetryOfFailedTensor(t *testing.T) {
 	m := newTestModel(1, 4096)
 	var calls atomic.Int64
-	source := m.tensors[0].Bytes
-	m.tensors[0].Bytes = func() ([]byte, error) {
+	source := m.tensors[0].Source
+	m.tensors[0].Source = func() (hip.Source, error) {
 		if calls.Add(1) == 1 {
-			return nil, errors.New("transient source error")
+			return hip.Source{}, errors.New("transient source error")
 		}
 		return source()
 	}
@@ -127,7 +127,7 @@ func TestDeviceOOMFallsBackToTensorSizedAllocation(t *testing.T) {
 	m := &testModel{data: map[string][]byte{}}
 	for i := range 100 {
 		m.tensors = append(m.tensors, Tensor{Name: fmt.Sprintf("t%d", i), Size: 1 << 20,
-			Bytes: func() ([]byte, error) { return make([]byte, 1<<20), nil }})
+			Source: memorySource(make([]byte, 1<<20))})
 	}
 	d := newCountingDevice(16 << 20)
 	c, err := New(d, m.tensors, Options{Budget: 64 << 20})

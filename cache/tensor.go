@@ -2,7 +2,6 @@ package cache
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/ggufs/ggufs/gguf"
 	"github.com/ggufs/ggufs/hip"
@@ -12,18 +11,13 @@ import (
 type Tensor struct {
 	Name string
 	Size uint64
-	// Bytes returns the tensor's host bytes (zero-copy from the mapping); it is
-	// called for each upload and must return exactly Size bytes.
-	Bytes func() ([]byte, error)
+	// Source says where the tensor's bytes are (for a model's tensor, a range
+	// of its shard: SourceOf); it is called for each upload and must describe
+	// exactly Size bytes.
+	Source func() (hip.Source, error)
 	// Err, when non-nil, says why the tensor can never be uploaded (an unknown
 	// type, for example); Get returns it.
 	Err error
-	// File and Offset, when File is set, say where Bytes' slice lies in a
-	// file, so the device can read it by pread instead of faulting the
-	// mapping in (see hip.Copy.SrcFile). They must describe the same bytes:
-	// TensorsFromModel takes both from one TensorInfo.
-	File   *os.File
-	Offset int64
 }
 
 // TensorsFromModel lists m's tensors in file order.
@@ -33,25 +27,35 @@ func TensorsFromModel(m *gguf.Model) []Tensor {
 		tensors = append(tensors, Tensor{
 			Name:   info.Name,
 			Size:   info.Size,
-			Bytes:  func() ([]byte, error) { return m.TensorBytes(info) },
+			Source: func() (hip.Source, error) { return SourceOf(m, info) },
 			Err:    info.Uploadable(),
-			File:   m.Shards[info.Shard].OSFile(),
-			Offset: int64(info.FileOffset),
 		})
 	}
 	return tensors
+}
+
+// SourceOf is where info's bytes lie in m: one range of its shard, which the
+// device reads by pread from the shard's file or through the shard's mapping
+// (zero-copy), both taken from the same shard and offset so they cannot
+// disagree.
+func SourceOf(m *gguf.Model, info *gguf.TensorInfo) (hip.Source, error) {
+	mapped, err := m.TensorBytes(info)
+	if err != nil {
+		return hip.Source{}, err
+	}
+	return hip.FileRange(m.Shards[info.Shard].OSFile(), int64(info.FileOffset), mapped)
 }
 
 // copyTo is the upload of t's bytes to dst: the one place a tensor's source
 // becomes a device copy. A source that cannot be read, or gives other than
 // Size bytes, is an error wrapping ErrSourceFault.
 func (t *Tensor) copyTo(dst hip.DevicePtr) (hip.Copy, error) {
-	src, err := t.Bytes()
-	if err == nil && uint64(len(src)) != t.Size {
-		err = fmt.Errorf("%w: %d bytes, want %d", errSourceSize, len(src), t.Size)
+	src, err := t.Source()
+	if err == nil && uint64(src.Len()) != t.Size {
+		err = fmt.Errorf("%w: %d bytes, want %d", errSourceSize, src.Len(), t.Size)
 	}
 	if err != nil {
 		return hip.Copy{}, fmt.Errorf("cache: tensor %q: reading source: %w", t.Name, fromSource(err))
 	}
-	return hip.Copy{Dst: dst, Src: src, SrcFile: t.File, SrcOffset: t.Offset}, nil
+	return hip.Copy{Dst: dst, Src: src}, nil
 }

@@ -41,18 +41,28 @@ func TestTensorsFromSplitModel(t *testing.T) {
 	seen := map[int]bool{}
 	for i, info := range m.Tensors {
 		seen[info.Shard] = true
-		if tensors[i].File != m.Shards[info.Shard].OSFile() {
-			t.Fatalf("%s (shard %d): source file is not its shard's", info.Name, info.Shard)
+		// The copy the device is handed carries one source: its file is the
+		// tensor's shard, and a pread there and the mapping both give the
+		// tensor's bytes.
+		cp, err := tensors[i].copyTo(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, off := cp.Src.File()
+		if file != m.Shards[info.Shard].OSFile() || off != int64(info.FileOffset) {
+			t.Fatalf("%s (shard %d): source is at %d of another file, not its shard's", info.Name, info.Shard, off)
+		}
+		if cp.Src.Len() != int(info.Size) {
+			t.Fatalf("%s (shard %d): source of %d bytes, want %d", info.Name, info.Shard, cp.Src.Len(), info.Size)
 		}
 		want := make([]byte, info.Size)
 		whole.TensorData(i, 0, want)
 		fromFile := make([]byte, info.Size)
-		if _, err := tensors[i].File.ReadAt(fromFile, tensors[i].Offset); err != nil || !bytes.Equal(fromFile, want) {
-			t.Fatalf("%s (shard %d): pread at %d differs from the model (%v)", info.Name, info.Shard, tensors[i].Offset, err)
+		if _, err := file.ReadAt(fromFile, off); err != nil || !bytes.Equal(fromFile, want) {
+			t.Fatalf("%s (shard %d): pread at %d differs from the model (%v)", info.Name, info.Shard, off, err)
 		}
-		fromMap, err := tensors[i].Bytes()
-		if err != nil || !bytes.Equal(fromMap, want) {
-			t.Fatalf("%s (shard %d): mapped bytes differ from the model (%v)", info.Name, info.Shard, err)
+		if !bytes.Equal(cp.Src.Bytes(), want) {
+			t.Fatalf("%s (shard %d): mapped bytes differ from the model", info.Name, info.Shard)
 		}
 		got := make([]byte, info.Size)
 		if _, err := c.ReadAt(context.Background(), info.Name, got, 0); err != nil || !bytes.Equal(got, want) {

@@ -50,13 +50,22 @@ func TestTensorsFromModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The file and offset handed to the device for pread hold the same bytes.
-		fromFile := make([]byte, len(want))
-		if tensors[i].File == nil {
+		// The file and offset handed to the device for pread hold the same
+		// bytes as the mapping the one source also carries.
+		src, err := tensors[i].Source()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, off := src.File()
+		if file == nil {
 			t.Fatalf("%s: no source file for pread uploads", info.Name)
 		}
-		if _, err := tensors[i].File.ReadAt(fromFile, tensors[i].Offset); err != nil || !bytes.Equal(fromFile, want) {
-			t.Fatalf("%s: pread at offset %d differs from the mapping (%v)", info.Name, tensors[i].Offset, err)
+		fromFile := make([]byte, len(want))
+		if _, err := file.ReadAt(fromFile, off); err != nil || !bytes.Equal(fromFile, want) {
+			t.Fatalf("%s: pread at offset %d differs from the mapping (%v)", info.Name, off, err)
+		}
+		if !bytes.Equal(src.Bytes(), want) {
+			t.Fatalf("%s: the source's mapped bytes differ from the model's", info.Name)
 		}
 		got := make([]byte, len(want))
 		if _, err := c.ReadAt(context.Background(), info.Name, got, 0); err != nil {

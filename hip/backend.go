@@ -6,10 +6,7 @@
 // runtime loads; it is also what every CI test of the layers above runs on.
 package hip
 
-import (
-	"context"
-	"os"
-)
+import "context"
 
 // DevicePtr is an address in a backend's device memory.
 type DevicePtr uintptr
@@ -17,13 +14,7 @@ type DevicePtr uintptr
 // Copy is one host-to-device transfer: Src is copied to Dst.
 type Copy struct {
 	Dst DevicePtr
-	Src []byte
-	// SrcFile, when set, is the file Src is a mapping of, Src[0] being at
-	// SrcOffset in it. Staging buffers are then filled with pread instead of
-	// a copy from the mapping: a first upload from a fresh mapping otherwise
-	// spends most of its time faulting the mapping's pages in.
-	SrcFile   *os.File
-	SrcOffset int64
+	Src Source
 }
 
 // Backend is one device of one runtime. It is safe for concurrent use.

@@ -14,7 +14,7 @@ func TestConcurrentDownloadsShareStagingWithoutDeadlock(t *testing.T) {
 	g, f := newFakeGPU(t, withPath(PathStaged)) // 3 staging buffers of 16 KiB
 	src := randomBytes(9, 100_000)
 	p, _ := g.Malloc(uint64(len(src)))
-	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); err != nil {
+	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); err != nil {
 		t.Fatal(err)
 	}
 	var n atomic.Int64

@@ -30,7 +30,7 @@ func uploadCase(t *testing.T, g *GPU, src []byte) (DevicePtr, []Copy) {
 		if i%2 == 0 {
 			gap = 13
 		}
-		copies = append(copies, Copy{Dst: devLen + gap, Src: src[off : off+n]})
+		copies = append(copies, Copy{Dst: devLen + gap, Src: Memory(src[off : off+n])})
 		devLen += gap + DevicePtr(n)
 		off += n + 11
 	}
@@ -47,12 +47,12 @@ func uploadCase(t *testing.T, g *GPU, src []byte) (DevicePtr, []Copy) {
 func checkCopies(t *testing.T, g *GPU, copies []Copy) {
 	t.Helper()
 	for i, c := range copies {
-		got := make([]byte, len(c.Src))
+		got := make([]byte, c.Src.Len())
 		if err := g.Download(got, c.Dst); err != nil {
 			t.Fatalf("download %d: %v", i, err)
 		}
-		if !bytes.Equal(got, c.Src) {
-			t.Fatalf("copy %d (%d bytes) differs after the round trip", i, len(c.Src))
+		if !bytes.Equal(got, c.Src.Bytes()) {
+			t.Fatalf("copy %d (%d bytes) differs after the round trip", i, c.Src.Len())
 		}
 	}
 }
@@ -88,7 +88,7 @@ func TestGPUUploadEveryPathRoundTrips(t *testing.T) {
 			s := g.Stats()
 			var total uint64
 			for _, c := range copies {
-				total += uint64(len(c.Src))
+				total += uint64(c.Src.Len())
 			}
 			if s.UploadedBytes != total || s.Uploads != int64(len(copies)) {
 				t.Errorf("stats %+v, want %d bytes in %d entries", s, total, len(copies))
@@ -132,7 +132,7 @@ func TestGPUSmallEntriesPacked(t *testing.T) {
 	}
 	var copies []Copy
 	for off := 0; off+100 <= 10_000; off += 100 {
-		copies = append(copies, Copy{Dst: p + DevicePtr(off), Src: src[off : off+100]})
+		copies = append(copies, Copy{Dst: p + DevicePtr(off), Src: Memory(src[off : off+100])})
 	}
 	if err := g.Upload(context.Background(), copies); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestGPURegisterRefusedFallsBackToStaging(t *testing.T) {
 	f.registerCode = codeHostAlreadyRegist
 	src := randomBytes(5, 1<<20)
 	p, _ := g.Malloc(1 << 20)
-	copies := []Copy{{Dst: p, Src: src}}
+	copies := []Copy{{Dst: p, Src: Memory(src)}}
 	if err := g.Upload(context.Background(), copies); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestGPUUploadCancelLeavesNothingInFlight(t *testing.T) {
 			f.onMemcpyAsync = cancel // cancel as soon as the first copy is queued
 			src := randomBytes(6, 2<<20)
 			p, _ := g.Malloc(2 << 20)
-			err := g.Upload(ctx, []Copy{{Dst: p, Src: src}})
+			err := g.Upload(ctx, []Copy{{Dst: p, Src: Memory(src)}})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("upload: %v, want context.Canceled", err)
 			}
@@ -192,7 +192,7 @@ func TestGPUUploadRuntimeErrorSurfaces(t *testing.T) {
 			}
 			src := randomBytes(7, 1<<20)
 			p, _ := g.Malloc(1 << 20)
-			err := g.Upload(context.Background(), []Copy{{Dst: p, Src: src}})
+			err := g.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}})
 			var re *RuntimeError
 			if !errors.As(err, &re) || re.Code != 999 || re.Call != "cudaMemcpyAsync" || re.Name != "fakeError999" {
 				t.Fatalf("upload: %v, want the runtime's error", err)
@@ -207,12 +207,12 @@ func TestGPUUploadFromTruncatedMappingFaults(t *testing.T) {
 	src, shrink := mappedFile(t, 16*pageSize)
 	shrink()
 	p, _ := g.Malloc(uint64(len(src)))
-	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); !errors.Is(err, ErrSourceFault) {
+	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); !errors.Is(err, ErrSourceFault) {
 		t.Fatalf("upload: %v, want ErrSourceFault", err)
 	}
 	checkIdle(t, g, f)
 	g.cfg.Path = PathPlain
-	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); !errors.Is(err, ErrSourceFault) {
+	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); !errors.Is(err, ErrSourceFault) {
 		t.Fatalf("plain upload: %v, want ErrSourceFault", err)
 	}
 }
@@ -233,7 +233,7 @@ func TestGPUAllocationSemantics(t *testing.T) {
 	if err := g.Download(make([]byte, 1001), p); !errors.Is(err, ErrInvalidPointer) {
 		t.Errorf("download past the end: %v", err)
 	}
-	if err := g.Upload(context.Background(), []Copy{{Dst: p + 999, Src: []byte{1, 2}}}); !errors.Is(err, ErrInvalidPointer) {
+	if err := g.Upload(context.Background(), []Copy{{Dst: p + 999, Src: Memory([]byte{1, 2})}}); !errors.Is(err, ErrInvalidPointer) {
 		t.Errorf("upload past the end: %v", err)
 	}
 	if err := g.Free(p + 1); !errors.Is(err, ErrInvalidPointer) {
@@ -255,7 +255,7 @@ func TestGPUDownloadThroughStaging(t *testing.T) {
 	g, f := newFakeGPU(t, withPath(PathStaged))
 	src := randomBytes(8, 300_001)
 	p, _ := g.Malloc(uint64(len(src)))
-	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); err != nil {
+	if err := g.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, len(src)-7)

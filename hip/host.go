@@ -175,15 +175,15 @@ func (h *Host) Upload(ctx context.Context, copies []Copy) error {
 		// As on a GPU's staging path, pread from the file where the copy
 		// names it: faulting a fresh mapping in costs more than the copy.
 		var err error
-		if c.SrcFile != nil {
-			err = preadFull(c.SrcFile, dsts[i], c.SrcOffset)
+		if f, off := c.Src.File(); f != nil {
+			err = preadFull(f, dsts[i], off)
 		} else {
-			_, err = copyFromSource(dsts[i], c.Src)
+			_, err = copyFromSource(dsts[i], c.Src.Bytes())
 		}
 		if err != nil {
 			return fmt.Errorf("host: upload %d of %d: %w", i, len(copies), err)
 		}
-		h.stats.upload("host", uint64(len(c.Src)))
+		h.stats.upload("host", uint64(c.Src.Len()))
 	}
 	return nil
 }
@@ -197,7 +197,7 @@ func (h *Host) spans(copies []Copy) ([][]byte, error) {
 	}
 	dsts := make([][]byte, len(copies))
 	for i, c := range copies {
-		d, err := h.span(c.Dst, len(c.Src))
+		d, err := h.span(c.Dst, c.Src.Len())
 		if err != nil {
 			return nil, fmt.Errorf("host: upload %d of %d: %w", i, len(copies), err)
 		}

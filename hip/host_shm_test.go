@@ -20,7 +20,7 @@ func TestHostExportMapsTheAllocationReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := bytes.Repeat([]byte("ggufs!"), 512)
-	if err := h.Upload(context.Background(), []Copy{{Dst: p + 100, Src: want}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p + 100, Src: Memory(want)}}); err != nil {
 		t.Fatal(err)
 	}
 	ex, err := h.Export(p)
@@ -40,7 +40,7 @@ func TestHostExportMapsTheAllocationReadOnly(t *testing.T) {
 		t.Fatal("the exported mapping does not hold the uploaded bytes")
 	}
 	// Later uploads show through the same mapping: it is the same memory.
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: []byte("XY")}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory([]byte("XY"))}}); err != nil {
 		t.Fatal(err)
 	}
 	if string(mem[:2]) != "XY" {

@@ -68,7 +68,7 @@ feed:
 		}
 		l := newLanding(pc)
 		landings = append(landings, l)
-		if len(pc.Src) == 0 {
+		if pc.Src.Len() == 0 {
 			l.report(nil)
 			continue
 		}
@@ -76,14 +76,15 @@ feed:
 			fail(l, fmt.Errorf("host: upload %d: %w", len(landings), err))
 			break
 		}
-		dst, err := h.spanOf(pc.Dst, len(pc.Src))
+		dst, err := h.spanOf(pc.Dst, pc.Src.Len())
 		if err != nil {
 			fail(l, fmt.Errorf("host: upload %d: %w", len(landings), err))
 			break
 		}
 		copies++
-		bytes += uint64(len(pc.Src))
-		seg := segment{dst: pc.Dst, src: pc.Src, file: pc.SrcFile, off: pc.SrcOffset}
+		bytes += uint64(pc.Src.Len())
+		seg := segment{dst: pc.Dst, src: pc.Src.Bytes()}
+		seg.file, seg.off = pc.Src.File()
 		for off := 0; off < len(dst); off += hostChunk {
 			n := min(hostChunk, len(dst)-off)
 			p := hostPiece{dst: dst[off : off+n], seg: seg.advance(uint64(off)).head(uint64(n)), landing: l}

@@ -35,7 +35,7 @@ func TestHostRoundTripAndSubRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, len(src))
@@ -53,7 +53,7 @@ func TestHostRoundTripAndSubRange(t *testing.T) {
 		t.Fatal("sub-range download differs")
 	}
 	// An upload into the middle of an allocation lands there.
-	if err := h.Upload(context.Background(), []Copy{{Dst: p + 10, Src: []byte{1, 2, 3}}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p + 10, Src: Memory([]byte{1, 2, 3})}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Download(part[:3], p+10); err != nil || !bytes.Equal(part[:3], []byte{1, 2, 3}) {
@@ -106,7 +106,7 @@ func TestHostRejectsBadPointersAndSizes(t *testing.T) {
 	if err := h.Download(make([]byte, 1), p-1); !errors.Is(err, ErrInvalidPointer) {
 		t.Errorf("download before the start: %v", err)
 	}
-	err = h.Upload(context.Background(), []Copy{{Dst: p, Src: make([]byte, 50)}, {Dst: p + 60, Src: make([]byte, 41)}})
+	err = h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(make([]byte, 50))}, {Dst: p + 60, Src: Memory(make([]byte, 41))}})
 	if !errors.Is(err, ErrInvalidPointer) {
 		t.Errorf("upload past the end: %v", err)
 	}
@@ -149,7 +149,7 @@ func TestHostFailUploadInjectsNth(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.FailUpload(1)
-	err = h.Upload(context.Background(), []Copy{{Dst: p, Src: []byte{9, 9, 9, 9}}})
+	err = h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory([]byte{9, 9, 9, 9})}})
 	if !errors.Is(err, ErrInjected) {
 		t.Fatalf("upload: %v, want ErrInjected", err)
 	}
@@ -157,7 +157,7 @@ func TestHostFailUploadInjectsNth(t *testing.T) {
 	if err := h.Download(got, p); err != nil || !bytes.Equal(got, make([]byte, 4)) {
 		t.Fatalf("failed upload changed device memory: %v %v", got, err)
 	}
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: []byte{9, 9, 9, 9}}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory([]byte{9, 9, 9, 9})}}); err != nil {
 		t.Fatalf("next upload: %v", err)
 	}
 	h.FailUpload(3)
@@ -173,7 +173,7 @@ func TestHostStatsCountEverything(t *testing.T) {
 	h := newTestHost(t, 1<<20)
 	p, _ := h.Malloc(300)
 	q, _ := h.Malloc(200)
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: make([]byte, 300)}, {Dst: q, Src: make([]byte, 7)}}); err != nil {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(make([]byte, 300))}, {Dst: q, Src: Memory(make([]byte, 7))}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Download(make([]byte, 10), q); err != nil {
@@ -198,7 +198,7 @@ func TestHostUploadHonoursCancel(t *testing.T) {
 	p, _ := h.Malloc(8)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := h.Upload(ctx, []Copy{{Dst: p, Src: make([]byte, 8)}})
+	err := h.Upload(ctx, []Copy{{Dst: p, Src: Memory(make([]byte, 8))}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("upload with cancelled context: %v", err)
 	}
@@ -228,7 +228,7 @@ func TestHostUploadFromTruncatedMappingFaults(t *testing.T) {
 	src, shrink := mappedFile(t, 4*pageSize)
 	shrink()
 	p, _ := h.Malloc(uint64(len(src)))
-	err := h.Upload(context.Background(), []Copy{{Dst: p, Src: src}})
+	err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}})
 	if !errors.Is(err, ErrSourceFault) {
 		t.Fatalf("upload from truncated mapping: %v, want ErrSourceFault", err)
 	}
@@ -273,7 +273,7 @@ func TestHostConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); err != nil {
+				if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: Memory(src)}}); err != nil {
 					errs <- err
 					return
 				}

@@ -10,7 +10,7 @@ import (
 )
 
 // fileCopies writes data to a file and returns copies of odd ranges of it
-// whose Src is a decoy of zeros: only a pread of SrcFile yields data.
+// whose mapping is a decoy of zeros: only a pread of the file yields data.
 func fileCopies(t *testing.T, g *GPU, data []byte) (*os.File, []Copy) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "src")
@@ -25,8 +25,12 @@ func fileCopies(t *testing.T, g *GPU, data []byte) (*os.File, []Copy) {
 	decoy := make([]byte, len(data))
 	_, copies := uploadCase(t, g, decoy)
 	for i := range copies {
-		copies[i].SrcFile = f
-		copies[i].SrcOffset = int64(addressOf(copies[i].Src) - addressOf(decoy))
+		mapped := copies[i].Src.Bytes()
+		src, err := FileRange(f, int64(addressOf(mapped)-addressOf(decoy)), mapped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copies[i].Src = src
 	}
 	return f, copies
 }
@@ -44,16 +48,17 @@ func TestGPUStagingReadsSourceFile(t *testing.T) {
 			}
 			checkIdle(t, g, f)
 			for i, c := range copies {
-				got := make([]byte, len(c.Src))
+				got := make([]byte, c.Src.Len())
 				if err := g.Download(got, c.Dst); err != nil {
 					t.Fatal(err)
 				}
-				want := data[c.SrcOffset : c.SrcOffset+int64(len(c.Src))]
+				_, off := c.Src.File()
+				want := data[off : off+int64(c.Src.Len())]
 				if noPread {
-					want = c.Src // from the mapping: the decoy
+					want = c.Src.Bytes() // from the mapping: the decoy
 				}
 				if !bytes.Equal(got, want) {
-					t.Fatalf("%s (NoPread %v): copy %d of %d bytes came from the wrong source", path, noPread, i, len(c.Src))
+					t.Fatalf("%s (NoPread %v): copy %d of %d bytes came from the wrong source", path, noPread, i, c.Src.Len())
 				}
 			}
 		}
@@ -72,7 +77,7 @@ func TestGPUStagingFromTruncatedFileFails(t *testing.T) {
 	checkIdle(t, g, f)
 }
 
-// The host backend reads a copy's SrcFile too, and a file cut short under
+// The host backend reads a copy's source file too, and a file cut short under
 // it is ErrSourceFault, not a crash.
 func TestHostUploadReadsSourceFile(t *testing.T) {
 	data := randomBytes(5, 3<<20)
@@ -93,7 +98,11 @@ func TestHostUploadReadsSourceFile(t *testing.T) {
 	}
 	const off = 12345
 	decoy := make([]byte, 1<<20)
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: decoy, SrcFile: f, SrcOffset: off}}); err != nil {
+	src, err := FileRange(f, off, decoy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, len(decoy))
@@ -106,7 +115,10 @@ func TestHostUploadReadsSourceFile(t *testing.T) {
 	if err := os.Truncate(path, off+100); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: decoy, SrcFile: f, SrcOffset: off}}); !errors.Is(err, ErrSourceFault) {
+	if err := h.Upload(context.Background(), []Copy{{Dst: p, Src: src}}); !errors.Is(err, ErrSourceFault) {
 		t.Fatalf("upload from a truncated file: %v, want ErrSourceFault", err)
+	}
+	if _, err := FileRange(f, off, decoy); err == nil {
+		t.Fatal("FileRange past the end of a truncated file: no error")
 	}
 }

@@ -42,7 +42,7 @@ type landing struct {
 
 func newLanding(p Pending) *landing {
 	l := &landing{landed: p.Landed}
-	l.remaining.Store(uint64(len(p.Src)))
+	l.remaining.Store(uint64(p.Src.Len()))
 	return l
 }
 

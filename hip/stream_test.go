@@ -45,7 +45,7 @@ func streamCase(t *testing.T, b Backend, src []byte) []Copy {
 	var copies []Copy
 	off := 0
 	for _, n := range sizes {
-		copies = append(copies, Copy{Dst: p + DevicePtr(off), Src: src[off+7 : off+7+n]})
+		copies = append(copies, Copy{Dst: p + DevicePtr(off), Src: Memory(src[off+7 : off+7+n])})
 		off += n
 	}
 	return copies
@@ -71,8 +71,8 @@ func (r *landedRecorder) source(b Backend, copies []Copy) func() (Pending, bool)
 		return Pending{Copy: c, Landed: func(err error) {
 			ok := true
 			if err == nil {
-				got := make([]byte, len(c.Src))
-				ok = b.Download(got, c.Dst) == nil && bytes.Equal(got, c.Src)
+				got := make([]byte, c.Src.Len())
+				ok = b.Download(got, c.Dst) == nil && bytes.Equal(got, c.Src.Bytes())
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -124,7 +124,7 @@ func TestUploadStreamReportsACopyBeforeTheStreamEnds(t *testing.T) {
 				calls++
 				switch calls {
 				case 1:
-					return Pending{Copy: Copy{Dst: p, Src: src[:n]}, Landed: func(err error) { first <- err }}, true
+					return Pending{Copy: Copy{Dst: p, Src: Memory(src[:n])}, Landed: func(err error) { first <- err }}, true
 				case 2:
 					select {
 					case err := <-first:
@@ -135,7 +135,7 @@ func TestUploadStreamReportsACopyBeforeTheStreamEnds(t *testing.T) {
 						t.Error("the first copy was not reported while the stream was still open")
 						return Pending{}, false
 					}
-					return Pending{Copy: Copy{Dst: p + DevicePtr(n), Src: src[n : 2*n]}}, true
+					return Pending{Copy: Copy{Dst: p + DevicePtr(n), Src: Memory(src[n : 2*n])}}, true
 				}
 				return Pending{}, false
 			}

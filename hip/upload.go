@@ -14,7 +14,7 @@ import (
 type segment struct {
 	dst     DevicePtr
 	src     []byte
-	file    *os.File // when set, src is also at off in file (see Copy.SrcFile)
+	file    *os.File // when set, src is also at off in file (see Source)
 	off     int64
 	landing *landing // the copy this segment is part of
 }
@@ -57,13 +57,13 @@ type submitted struct {
 func (g *GPU) Upload(ctx context.Context, copies []Copy) error {
 	var total uint64
 	for i, c := range copies {
-		if len(c.Src) == 0 {
+		if c.Src.Len() == 0 {
 			continue
 		}
-		if err := g.checkRange(c.Dst, uint64(len(c.Src))); err != nil {
+		if err := g.checkRange(c.Dst, uint64(c.Src.Len())); err != nil {
 			return fmt.Errorf("%s: upload %d of %d: %w", g, i, len(copies), err)
 		}
-		total += uint64(len(c.Src))
+		total += uint64(c.Src.Len())
 	}
 	if total == 0 {
 		return ctx.Err()
@@ -83,7 +83,7 @@ func (g *GPU) UploadStream(ctx context.Context, next func() (Pending, bool)) err
 		return fmt.Errorf("%s: upload: %w", g, err)
 	}
 	pl := &planner{cfg: g.cfg, next: next, check: func(c Copy) error {
-		return g.checkRange(c.Dst, uint64(len(c.Src)))
+		return g.checkRange(c.Dst, uint64(c.Src.Len()))
 	}}
 	return g.stream(ctx, pl, g.workers())
 }
@@ -166,7 +166,7 @@ func (p *planner) nextJob() (job, bool) {
 func (p *planner) add(pc Pending) {
 	l := newLanding(pc)
 	p.landings = append(p.landings, l)
-	if len(pc.Src) == 0 {
+	if pc.Src.Len() == 0 {
 		l.report(nil)
 		return
 	}
@@ -179,11 +179,11 @@ func (p *planner) add(pc Pending) {
 		}
 	}
 	p.copies++
-	p.bytes += uint64(len(pc.Src))
+	p.bytes += uint64(pc.Src.Len())
 	cfg := p.cfg
-	seg := segment{dst: pc.Dst, src: pc.Src, off: pc.SrcOffset, landing: l}
+	seg := segment{dst: pc.Dst, src: pc.Src.Bytes(), landing: l}
 	if !cfg.NoPread {
-		seg.file = pc.SrcFile
+		seg.file, seg.off = pc.Src.File()
 	}
 	if (cfg.Path == PathRegister || cfg.Path == PathHybrid) && uint64(len(seg.src)) >= cfg.SmallBytes {
 		for _, piece := range registerPieces(seg.src, cfg.ChunkBytes) {
@@ -525,7 +525,7 @@ func (g *GPU) uploadPlain(ctx context.Context, pl *planner) error {
 		}
 		l := newLanding(pc)
 		pl.landings = append(pl.landings, l)
-		if len(pc.Src) == 0 {
+		if pc.Src.Len() == 0 {
 			l.report(nil)
 			continue
 		}
@@ -536,18 +536,18 @@ func (g *GPU) uploadPlain(ctx context.Context, pl *planner) error {
 		}
 		// The runtime reads the source in C, where a fault would kill the
 		// process: find a truncated mapping here first.
-		if err := touchSource(pc.Src); err != nil {
+		if err := touchSource(pc.Src.Bytes()); err != nil {
 			return fmt.Errorf("%s: upload %d: %w", g, len(pl.landings), err)
 		}
-		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(pc.Dst), addressOf(pc.Src), uint64(len(pc.Src)), memcpyHostToDevice))
-		runtime.KeepAlive(pc.Src)
+		err := g.rt.check("Memcpy", g.rt.memcpy(uintptr(pc.Dst), addressOf(pc.Src.Bytes()), uint64(pc.Src.Len()), memcpyHostToDevice))
+		runtime.KeepAlive(pc.Src.Bytes())
 		if err != nil {
 			return fmt.Errorf("%s: upload %d: %w", g, len(pl.landings), err)
 		}
-		g.stats.pathBytes(PathPlain, uint64(len(pc.Src)))
+		g.stats.pathBytes(PathPlain, uint64(pc.Src.Len()))
 		pl.copies++
-		pl.bytes += uint64(len(pc.Src))
-		l.arrived(uint64(len(pc.Src)))
+		pl.bytes += uint64(pc.Src.Len())
+		l.arrived(uint64(pc.Src.Len()))
 	}
 	g.stats.uploaded(pl.copies, pl.bytes)
 	return nil

@@ -35,11 +35,11 @@ func TestPlanJobsPacksSmallEntriesAndCoversAll(t *testing.T) {
 	cfg, _ := UploadConfig{Path: PathRegister, StagingBytes: 1 << 12, SmallBytes: 1 << 12, ChunkBytes: 1 << 14}.withDefaults("cuda")
 	src := make([]byte, 1<<16)
 	copies := []Copy{
-		{Dst: 0x1000, Src: src[0:100]},
-		{Dst: 0x1064, Src: src[100:300]},          // contiguous with the first
-		{Dst: 0x9000, Src: src[1000 : 1000+5000]}, // large: registered
-		{Dst: 0x20000, Src: src[7000 : 7000+4000]},
-		{Dst: 0x30000, Src: src[12000 : 12000+50]},
+		{Dst: 0x1000, Src: Memory(src[0:100])},
+		{Dst: 0x1064, Src: Memory(src[100:300])},          // contiguous with the first
+		{Dst: 0x9000, Src: Memory(src[1000 : 1000+5000])}, // large: registered
+		{Dst: 0x20000, Src: Memory(src[7000 : 7000+4000])},
+		{Dst: 0x30000, Src: Memory(src[12000 : 12000+50])},
 	}
 	jobs := planJobs(copies, cfg)
 	var registered, staged uint64

@@ -32,7 +32,7 @@ type UploadConfig struct {
 	// a fault a page; BENCHMARKS.md has what that gains).
 	NoPopulate bool
 	// NoPread makes staging copy from the mapping even where a Copy names
-	// its SrcFile (for measuring one against the other).
+	// a file (Source) (for measuring one against the other).
 	NoPread bool
 }
 

@@ -42,11 +42,11 @@ func modelBytes(t *testing.T, m *Mount, name string) []byte {
 	t.Helper()
 	for _, ct := range cache.TensorsFromModel(m.Model) {
 		if ct.Name == name {
-			b, err := ct.Bytes()
+			src, err := ct.Source()
 			if err != nil {
 				t.Fatal(err)
 			}
-			return bytes.Clone(b)
+			return bytes.Clone(src.Bytes())
 		}
 	}
 	t.Fatalf("no tensor %q", name)

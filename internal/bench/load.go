@@ -215,13 +215,12 @@ func (b *LoadReport) timeUpload(ctx context.Context, be hip.Backend) (float64, e
 	var at uint64
 	for _, name := range b.names {
 		t, _ := m.Tensor(name)
-		src, err := m.TensorBytes(t)
+		src, err := cache.SourceOf(m, t) // as the cache hands them over
 		if err != nil {
 			return 0, err
 		}
-		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(at), Src: src,
-			SrcFile: m.Shards[t.Shard].OSFile(), SrcOffset: int64(t.FileOffset)}) // as the cache hands them over
-		at = (at + uint64(len(src)) + 255) &^ 255 // as the cache aligns its blocks
+		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(at), Src: src})
+		at = (at + uint64(src.Len()) + 255) &^ 255 // as the cache aligns its blocks
 	}
 	dst, err := be.Malloc(at)
 	if err != nil {

@@ -297,7 +297,7 @@ func (b *uploadBench) timeSmall(be hip.Backend, dev hip.DevicePtr) uploadRow {
 		}
 		copies := make([]hip.Copy, len(entries))
 		for i, e := range entries {
-			copies[i] = hip.Copy{Dst: dev + hip.DevicePtr(e.off), Src: m[e.off : e.off+e.n]}
+			copies[i] = hip.Copy{Dst: dev + hip.DevicePtr(e.off), Src: hip.Memory(m[e.off : e.off+e.n])}
 		}
 		start := time.Now()
 		err = be.Upload(context.Background(), copies)
@@ -320,7 +320,7 @@ func (b *uploadBench) timeSmall(be hip.Backend, dev hip.DevicePtr) uploadRow {
 
 func compareEntries(be hip.Backend, copies []hip.Copy) (bool, error) {
 	for i, c := range copies {
-		if _, err := compareDevice(be, c.Dst, c.Src); err != nil {
+		if _, err := compareDevice(be, c.Dst, c.Src.Bytes()); err != nil {
 			return false, fmt.Errorf("entry %d: %w", i, err)
 		}
 	}
@@ -404,7 +404,7 @@ func (b *uploadBench) timeVariant(base hip.Backend, v Variant, dev hip.DevicePtr
 	// Warm up: the first upload creates the backend's streams and pinned
 	// buffers, which a mount pays once, not per tensor.
 	if m, unmap, err := b.mapFile(); err == nil {
-		_ = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: m[:min(b.size, 1<<20)]}})
+		_ = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: hip.Memory(m[:min(b.size, 1<<20)])}})
 		unmap()
 	}
 	// The variants fill staging buffers by pread from the file (as the
@@ -417,14 +417,18 @@ func (b *uploadBench) timeVariant(base hip.Backend, v Variant, dev hip.DevicePtr
 	defer srcFile.Close()
 	statsBefore := be.Stats()
 	before := statsBefore.PathBytes
-	var src []byte
 	for r := 0; r < b.reps; r++ {
 		m, unmap, err := b.mapFile()
 		if err != nil {
 			row.Error = err.Error()
 			return row
 		}
-		src = m[shift : shift+b.size]
+		source, err := hip.FileRange(srcFile, int64(shift), m[shift:shift+b.size])
+		if err != nil {
+			unmap()
+			row.Error = err.Error()
+			return row
+		}
 		if v.freshDst {
 			// Into device memory no upload has touched yet, as a first
 			// load of a model is.
@@ -438,7 +442,7 @@ func (b *uploadBench) timeVariant(base hip.Backend, v Variant, dev hip.DevicePtr
 			dev = d
 		}
 		start := time.Now()
-		err = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: src, SrcFile: srcFile, SrcOffset: int64(shift)}})
+		err = be.Upload(context.Background(), []hip.Copy{{Dst: dev, Src: source}})
 		d := time.Since(start)
 		if err != nil {
 			unmap()
@@ -450,7 +454,7 @@ func (b *uploadBench) timeVariant(base hip.Backend, v Variant, dev hip.DevicePtr
 			unmap()
 			continue
 		}
-		row.Verified, err = compareDevice(be, dev, src)
+		row.Verified, err = compareDevice(be, dev, source.Bytes())
 		unmap()
 		if err != nil {
 			row.Error = err.Error()
@@ -669,7 +673,7 @@ func verifyOne(be hip.Backend, src []byte, dstOff uint64) error {
 	}
 	defer be.Free(dev)
 	dst := dev + hip.DevicePtr(dstOff)
-	if err := be.Upload(context.Background(), []hip.Copy{{Dst: dst, Src: src}}); err != nil {
+	if err := be.Upload(context.Background(), []hip.Copy{{Dst: dst, Src: hip.Memory(src)}}); err != nil {
 		return err
 	}
 	if _, err := compareDevice(be, dst, src); err != nil {
@@ -704,7 +708,7 @@ func verifyBatch(be hip.Backend, m []byte) (int, uint64, error) {
 		if i%3 == 0 {
 			gap = r.Uint64N(100)
 		}
-		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(devLen + gap), Src: m[off : off+n]})
+		copies = append(copies, hip.Copy{Dst: hip.DevicePtr(devLen + gap), Src: hip.Memory(m[off : off+n])})
 		devLen += gap + n
 	}
 	dev, err := be.Malloc(devLen)
@@ -719,8 +723,8 @@ func verifyBatch(be hip.Backend, m []byte) (int, uint64, error) {
 		return entries, devLen, err
 	}
 	for i, c := range copies {
-		if _, err := compareDevice(be, c.Dst, c.Src); err != nil {
-			return entries, devLen, fmt.Errorf("entry %d (%d bytes): %w", i, len(c.Src), err)
+		if _, err := compareDevice(be, c.Dst, c.Src.Bytes()); err != nil {
+			return entries, devLen, fmt.Errorf("entry %d (%d bytes): %w", i, c.Src.Len(), err)
 		}
 	}
 	return entries, devLen, nil
