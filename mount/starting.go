@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ggufs/ggufs/hip"
@@ -22,6 +23,9 @@ type startingDevice struct {
 	err    error
 	took   time.Duration // how long the open took
 	cancel context.CancelFunc
+	// waiting counts the calls blocked on the open now (tests wait for
+	// a read to be among them).
+	waiting atomic.Int32
 }
 
 var (
@@ -64,6 +68,8 @@ func startDevice(open DeviceOpener, modelBytes uint64, opened func(dev hip.Backe
 
 // Wait returns the open device once it is open, or why it is not.
 func (d *startingDevice) Wait(ctx context.Context) (hip.Backend, error) {
+	d.waiting.Add(1)
+	defer d.waiting.Add(-1)
 	select {
 	case <-d.ready:
 		return d.dev, d.err
@@ -85,6 +91,8 @@ func (d *startingDevice) opened() (dev hip.Backend, err error, done bool) {
 // device waits for the open without a context: calls without one are short
 // once the device is open, and Close ends any open that is pending.
 func (d *startingDevice) device() (hip.Backend, error) {
+	d.waiting.Add(1)
+	defer d.waiting.Add(-1)
 	<-d.ready
 	return d.dev, d.err
 }

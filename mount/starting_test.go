@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ggufs/ggufs/cache"
 	"github.com/ggufs/ggufs/hip"
@@ -58,7 +59,8 @@ func modelBytes(t *testing.T, m *Mount, name string) []byte {
 // device and then returns the tensor's bytes.
 func TestMountServesWhileTheDeviceOpens(t *testing.T) {
 	g := newGatedOpener()
-	m := testOpen(t, synth.Options{Preset: "tiny", Seed: 3}, Options{OpenDevice: g.open})
+	var log lockedBuffer
+	m := testOpen(t, synth.Options{Preset: "tiny", Seed: 3}, Options{OpenDevice: g.open, Log: &log})
 	<-g.entered
 	name := m.Model.Tensors[0].Name
 
@@ -93,10 +95,12 @@ func TestMountServesWhileTheDeviceOpens(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(m.Dir, ctl.TensorsDir, name, "data"))
 		read <- result{b, err}
 	}()
-	select {
-	case r := <-read:
-		t.Fatalf("data read ended before the device opened: %d bytes, %v", len(r.b), r.err)
-	default:
+	for m.starting.waiting.Load() == 0 { // the read reaches the device
+		select {
+		case r := <-read:
+			t.Fatalf("data read ended before the device opened: %d bytes, %v", len(r.b), r.err)
+		case <-time.After(time.Millisecond):
+		}
 	}
 	close(g.gate)
 	r := <-read
@@ -106,6 +110,16 @@ func TestMountServesWhileTheDeviceOpens(t *testing.T) {
 	if s, err := c.Stats(); err != nil || s.Device != "host" {
 		t.Errorf("stats.json device %q, %v after the open; want host", s.Device, err)
 	}
+	if !strings.Contains(log.String(), "device host open") {
+		t.Errorf("log %q does not say which device opened", log.String())
+	}
+}
+
+// String is everything written so far.
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // A device that fails to open fails data reads with EIO and names its
@@ -113,7 +127,7 @@ func TestMountServesWhileTheDeviceOpens(t *testing.T) {
 // and the mount unmounts cleanly.
 func TestDeviceThatFailsToOpen(t *testing.T) {
 	const why = "cuda: libcudart.so.12: cannot open shared object file"
-	var log bytes.Buffer
+	var log lockedBuffer
 	m := testOpen(t, synth.Options{Preset: "tiny", Seed: 4}, Options{Log: &log,
 		OpenDevice: func(context.Context, uint64) (hip.Backend, error) { return nil, errors.New(why) }})
 	if _, err := m.DeviceReady(context.Background()); err == nil || !strings.Contains(err.Error(), why) {
