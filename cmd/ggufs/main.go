@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/buildinfo"
 	"github.com/ggufs/ggufs/internal/cliargs"
 )
 
@@ -29,7 +30,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:    "ggufs",
 		Usage:   "mount GGUF model files as a filesystem served from GPU memory",
-		Version: versionString(),
+		Version: buildinfo.Version(),
 		// An unknown command is a usage error (exit 2), not a help lookup; so
 		// is no command at all, after the usage.
 		Action: func(c *cli.Context) error {

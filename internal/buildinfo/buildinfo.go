@@ -1,23 +1,24 @@
-package main
+// Package buildinfo says which build a binary is, from what Go embeds in it.
+package buildinfo
 
 import (
 	"fmt"
 	"runtime/debug"
 )
 
-// versionString is what --version prints after "ggufs version": the module
+// Version is what --version prints after "ggufs version": the module
 // version, the commit it was built from (with "+changes" when the tree had
 // uncommitted edits) and the Go toolchain, all from the build information Go
 // embeds in the binary.
-func versionString() string {
+func Version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown (built without module information)"
 	}
-	return formatVersion(info)
+	return format(info)
 }
 
-func formatVersion(info *debug.BuildInfo) string {
+func format(info *debug.BuildInfo) string {
 	commit, dirty, when := "unknown", "", ""
 	for _, s := range info.Settings {
 		switch s.Key {
