@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Streaming-load figures, run by run.sh after model.sh (whose model it reuses):
 # - exec of `ggufs mount --prefetch` to every tensor resident, beside the
-#   whole load's own rate;
+#   whole load's own rate; exec of `ggufs mount` to the mountpoint serving;
 # - a demand read of the last tensor during a whole load, against the same
 #   read when the mount is idle (its upload included);
 # - from a cold page cache, the whole load against a raw sequential read of
@@ -58,6 +58,29 @@ cat "$model" >/dev/null
 for rep in 1 2 3; do
 	read -r vis all < <(timed_mount --prefetch --backend "$backend" "${rt[@]}")
 	echo "rep $rep: mountpoint after ${vis} ms, every tensor resident after ${all} ms (from exec)" | tee -a "$out"
+	unmount_wait
+done
+
+echo "== exec of mount to the mountpoint serving, the device opening in the background" | tee -a "$out"
+for rep in 1 2 3; do
+	python3 - "$bin" "$model" "$mnt" --backend "$backend" "${rt[@]}" <<'EOF2' | tee -a "$out"
+import os, subprocess, sys, time
+bin, model, mnt, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+t0 = time.perf_counter()
+p = subprocess.Popen([bin, "mount", *args, model, mnt], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+while not os.path.exists(os.path.join(mnt, "stats.json")):
+    if time.perf_counter() - t0 > 60 or p.poll() is not None:
+        sys.exit(1)
+    time.sleep(0.0001)
+vis = time.perf_counter() - t0
+# the mount's stderr then says which device opened and when, or why not
+said = ""
+for line in p.stderr:
+    said = line.decode().strip()
+    if said.startswith(("ggufs: device ", "ggufs: opening the device")):
+        break
+print(f"mountpoint serving {1e3*vis:.1f} ms after exec; {said}")
+EOF2
 	unmount_wait
 done
 
