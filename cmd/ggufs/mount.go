@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ggufs/ggufs/internal/eventlog"
 	"github.com/ggufs/ggufs/internal/progress"
 	"github.com/ggufs/ggufs/mount"
 )
@@ -90,8 +91,8 @@ func mountOptions(c *cli.Context) (file, dir string, o mount.Options, err error)
 	}
 	o.AllowOther, o.Debug, o.Log = c.Bool("allow-other"), c.Bool("debug"), c.App.ErrWriter
 	o.NonEmpty = c.Bool("nonempty")
-	if o.Events, err = eventLogger(c.String("log-level"), c.App.ErrWriter); err != nil {
-		return "", "", o, err
+	if o.Events, err = eventlog.New(c.String("log-level"), c.App.ErrWriter); err != nil {
+		return "", "", o, usageError{"--log-level " + err.Error()}
 	}
 	o.Share = mount.ShareOptions{Off: c.Bool("no-share"), Socket: c.String("share-socket")}
 	return c.Args().Get(0), c.Args().Get(1), o, nil
