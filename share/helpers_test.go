@@ -43,7 +43,7 @@ func newFixtureWith(t testing.TB, budget uint64, change func(*Config), sizes ...
 		}
 		f.data[name] = b
 		f.names = append(f.names, name)
-		tensors = append(tensors, cache.Tensor{Name: name, Size: uint64(n), Bytes: func() ([]byte, error) { return b, nil }})
+		tensors = append(tensors, cache.Tensor{Name: name, Size: uint64(n), Source: func() (hip.Source, error) { return hip.Memory(b), nil }})
 		infos = append(infos, TensorInfo{Name: name, Dtype: "i8", Shape: []uint64{uint64(n)}})
 	}
 	c, err := cache.New(f.dev, tensors, cache.Options{Budget: budget, ArenaSize: budget / 2})
