@@ -76,3 +76,31 @@ func TestNormalizeArgsRefusesBadMountOptions(t *testing.T) {
 		}
 	}
 }
+
+// Any command line is rewritten, still led by the program name, or refused
+// with a usage error; never a panic.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{
+		"ggufs mount m.gguf /mnt/m --cache-size 1GiB",
+		"ggufs m.gguf /mnt/m -o rw,backend=host,dev",
+		"ggufs mount m /mnt -o cache_size=,allow_other=1,,x-a",
+		"ggufs bench open m.gguf --runs",
+		"ggufs load -- -q --generate-bash-completion",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		got, err := Normalize(argsApp(), args)
+		if err != nil {
+			var ue UsageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("%q: %v is not a usage error", args, err)
+			}
+			return
+		}
+		if len(args) > 0 && (len(got) == 0 || got[0] != args[0]) {
+			t.Fatalf("%q: became %q, without the program name first", args, got)
+		}
+	})
+}
