@@ -8,8 +8,9 @@ DEMO_DIR ?= /tmp/ggufs-demo
 
 .PHONY: build test test-short lint fuzz fuzz-ci stress bench demo gpu-test crosscheck-setup clean install uninstall completion
 
+# -buildvcs=auto: stamp the commit for --version even where GOFLAGS turns it off.
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/ggufs
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/ggufs
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needs to run on:"; echo "$$out"; exit 1; fi
