@@ -3,9 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ggufs/ggufs/synth"
 )
@@ -95,6 +97,9 @@ func TestStatusFollowsLoadAndEvict(t *testing.T) {
 	if !strings.Contains(out, "1 of 21 tensors resident") || !strings.Contains(out, "output.weight") {
 		t.Errorf("status after loading one tensor:\n%s", out)
 	}
+	if !strings.Contains(out, "uploads: 1 (") || !strings.Contains(out, "evictions: 0; failures: 0") {
+		t.Errorf("status after loading one tensor does not count one upload, no eviction, no failure:\n%s", out)
+	}
 	mustRun(t, bin, "evict", m.dir)
 	out = mustRun(t, bin, "status", "--json", "--all", m.dir)
 	var rep struct {
@@ -119,5 +124,37 @@ func TestStatusFollowsLoadAndEvict(t *testing.T) {
 		if ts.Status != want {
 			t.Errorf("%s after ggufs evict: %q, want %q", ts.Name, ts.Status, want)
 		}
+	}
+}
+
+// ggufs status --watch prints the status again at each interval and ends on
+// SIGINT with exit 0.
+func TestStatusWatchRepeatsUntilInterrupted(t *testing.T) {
+	mdl := genModel(t, synth.Options{Preset: "tiny"})
+	m := startMount(t, mdl.path)
+	// A file as stdout: the child writes it directly, the test reads it.
+	outFile, err := os.Create(filepath.Join(t.TempDir(), "watch.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	read := func() string { b, _ := os.ReadFile(outFile.Name()); return string(b) }
+	cmd := exec.Command(bin, "status", "--watch", "20ms", m.dir)
+	cmd.Stdout = outFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(read(), "tensors resident") < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("status --watch after SIGINT: %v (want exit 0)\n%s", err, read())
+	}
+	if n := strings.Count(read(), "tensors resident"); n < 3 {
+		t.Fatalf("status --watch printed %d reports, want at least 3:\n%s", n, read())
 	}
 }
