@@ -158,13 +158,20 @@ func TestLoadCancelledMidwayKeepsWhatLanded(t *testing.T) {
 	if !errors.Is(o.err, context.Canceled) {
 		t.Fatalf("Load = %v; want cancelled", o.err)
 	}
-	if !c.IsResident(m.name(0)) {
-		t.Fatalf("the tensor that landed before the cancel is %v", c.Status(m.name(0)))
-	}
-	for i := 1; i < 4; i++ {
-		if st := c.Status(m.name(i)).State; st != Unloaded && st != Resident {
+	// The host backend copies on several workers, so the tensor that landed
+	// first need not be the first in file order: count what is resident.
+	resident := 0
+	for i := range 4 {
+		switch st := c.Status(m.name(i)).State; st {
+		case Resident:
+			resident++
+		case Unloaded:
+		default:
 			t.Fatalf("tensor %d after the cancel: %v", i, st)
 		}
+	}
+	if resident == 0 || resident != o.res.Resident {
+		t.Fatalf("%d tensors resident after the cancel, result says %d; want the one that landed before it kept", resident, o.res.Resident)
 	}
 	if o.res.Resident+len(o.res.NotLoaded) != 4 || len(o.res.NotLoaded) == 0 || o.res.Stopped != "cancelled" {
 		t.Fatalf("result = %+v", o.res)
