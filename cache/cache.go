@@ -66,6 +66,10 @@ type Options struct {
 	LoadGroupsInFlight int
 	// OnEvict is called after a tensor leaves the device, outside any lock.
 	OnEvict func(name string)
+	// OnUpload is called after each upload of a tensor ends, outside any
+	// lock: err is nil when the tensor became resident. Uploads abandoned
+	// because their caller gave up are not reported.
+	OnUpload func(name string, bytes uint64, err error)
 }
 
 // Cache decides which tensors are resident on one device. It is safe for
@@ -82,6 +86,7 @@ type Cache struct {
 	groupBytes uint64
 	groupsMax  int // LoadAll's Upload calls in flight
 	onEvict    func(string)
+	onUpload   func(name string, bytes uint64, err error)
 	byName     map[string]*entry // immutable after New
 	order      []*entry          // file order, immutable after New
 
@@ -139,6 +144,7 @@ func New(dev Device, tensors []Tensor, opts Options) (*Cache, error) {
 		arenaWant:  opts.ArenaSize,
 		groupBytes: opts.LoadGroupBytes,
 		onEvict:    opts.OnEvict,
+		onUpload:   opts.OnUpload,
 		byName:     make(map[string]*entry, len(tensors)),
 		order:      make([]*entry, 0, len(tensors)),
 	}

@@ -3,9 +3,11 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ggufs/ggufs/hip"
 )
@@ -157,5 +159,45 @@ func TestIdleAllocationsAreReturnedUnderPressure(t *testing.T) {
 	}
 	if s := c.Stats(); s.DeviceAllocations != 1 || s.DeviceBytes > s.BudgetBytes || h.Allocated() != s.DeviceBytes {
 		t.Fatalf("stats = %+v host %d", s, h.Allocated())
+	}
+}
+
+// OnUpload reports each finished upload once, outside the lock (the hook
+// calls back into the cache), with the error of a failed one.
+func TestOnUploadReportsEachUpload(t *testing.T) {
+	m := newTestModel(3, 1000, 2000, 3000)
+	var c *Cache
+	var mu sync.Mutex
+	got := map[string]string{}
+	dev := newHost(t, 1<<20)
+	c = newTestCache(t, dev, m, Options{Budget: 1 << 20, OnUpload: func(name string, n uint64, err error) {
+		c.Stats() // takes the cache's lock: deadlocks if the hook runs under it
+		mu.Lock()
+		got[name] += fmt.Sprintf("[%d %v]", n, err != nil)
+		mu.Unlock()
+	}})
+	checkTensor(t, c, m, m.name(0))
+	dev.FailUpload(1)
+	if _, err := c.ReadAt(context.Background(), m.name(2), make([]byte, 10), 0); err == nil {
+		t.Fatal("a read whose upload the device failed succeeded")
+	}
+	if err := c.LoadAll(context.Background(), []string{m.name(1)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{m.name(0): "[1000 false]", m.name(1): "[2000 false]", m.name(2): "[3000 true]"}
+	// A Get's upload reports after its readers are woken: wait for it.
+	for range 1000 {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == len(want) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("OnUpload calls %v, want %v", got, want)
 	}
 }

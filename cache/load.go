@@ -67,6 +67,8 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 		took = time.Since(start)
 	}
 
+	var ended []uploadEnd
+	defer func() { c.notifyUploads(ended) }() // after the unlock below: defers run last first
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counters.uploadTime += took
@@ -75,6 +77,7 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 		switch {
 		case srcErr[i] != nil:
 			c.failLoadLocked(e, srcErr[i])
+			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, srcErr[i]})
 		case abandoned:
 			c.releaseLoadLocked(e)
 			// Back to where it was, except that a failure it retried is
@@ -86,13 +89,16 @@ func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
 			}
 			e.setState(prev, nil)
 		case err != nil:
-			c.failLoadLocked(e, fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err))
+			ferr := fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err)
+			c.failLoadLocked(e, ferr)
+			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, ferr})
 		default:
 			e.flight = nil
 			c.makeResidentLocked(e)
 			c.counters.uploads++
 			c.counters.uploadedBytes += e.t.Size
 			resident += e.t.Size
+			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, nil})
 		}
 	}
 	close(b.flight)
@@ -137,4 +143,21 @@ func (c *Cache) failLocked(e *entry, err error) {
 	}
 	e.lastErr = err
 	e.setState(back, nil)
+}
+
+// uploadEnd is one finished upload, reported to Options.OnUpload.
+type uploadEnd struct {
+	name  string
+	bytes uint64
+	err   error
+}
+
+// notifyUploads reports finished uploads; called with c.mu not held.
+func (c *Cache) notifyUploads(ended []uploadEnd) {
+	if c.onUpload == nil {
+		return
+	}
+	for _, u := range ended {
+		c.onUpload(u.name, u.bytes, u.err)
+	}
 }

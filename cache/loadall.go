@@ -364,8 +364,10 @@ func (l *load) landed(e *entry, prev State, flight chan struct{}, err error) {
 	c.mu.Unlock()
 	switch {
 	case err == nil:
+		c.notifyUploads([]uploadEnd{{e.t.Name, e.t.Size, nil}})
 		l.report(e.t.Size)
 	case !abandoned:
+		c.notifyUploads([]uploadEnd{{e.t.Name, e.t.Size, err}})
 		l.failed(err)
 	}
 }

@@ -40,8 +40,8 @@ func (l *lockedBuffer) records(t *testing.T) []map[string]any {
 	return out
 }
 
-// Options.Events gets structured records of mounting, each eviction (with
-// the tensor) and unmounting.
+// Options.Events gets structured records of mounting, each upload and each
+// eviction (with the tensor) and unmounting.
 func TestEventsLogMountsAndEvictions(t *testing.T) {
 	var buf lockedBuffer
 	events := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -61,11 +61,20 @@ func TestEventsLogMountsAndEvictions(t *testing.T) {
 		if msg == "evicted" && r["tensor"] == "" {
 			t.Errorf("an eviction record without its tensor: %v", r)
 		}
+		if msg == "uploaded" && (r["tensor"] == "" || r["bytes"] == nil) {
+			t.Errorf("an upload record without its tensor and size: %v", r)
+		}
 		if msg == "mounted" && r["dir"] != m.Dir {
 			t.Errorf("mounted record %v, want dir %s", r, m.Dir)
 		}
 	}
-	if counts["mounted"] != 1 || counts["unmounted"] != 1 || counts["evicted"] == 0 {
-		t.Errorf("records %v: want one mounted, one unmounted, some evicted under a 256 KiB budget", counts)
+	nonEmpty := 0
+	for _, ti := range m.Model.Tensors {
+		if ti.Size > 0 {
+			nonEmpty++
+		}
+	}
+	if counts["mounted"] != 1 || counts["unmounted"] != 1 || counts["evicted"] == 0 || counts["uploaded"] != nonEmpty {
+		t.Errorf("records %v: want one mounted, one unmounted, an upload per tensor read, some evicted under a 256 KiB budget", counts)
 	}
 }

@@ -206,6 +206,15 @@ func (m *Mount) build(o Options) error {
 				o.Events.Info("evicted", "tensor", name)
 			}
 		},
+		OnUpload: func(name string, bytes uint64, err error) {
+			switch {
+			case o.Events == nil:
+			case err != nil:
+				o.Events.Warn("upload failed", "tensor", name, "bytes", bytes, "err", err)
+			default:
+				o.Events.Info("uploaded", "tensor", name, "bytes", bytes)
+			}
+		},
 	})
 	if err != nil {
 		return err

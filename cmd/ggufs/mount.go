@@ -62,7 +62,7 @@ Examples:
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request and every GPU runtime tried to stderr"},
 			&cli.StringFlag{Name: "share-socket", Usage: "the unix socket through which other processes map the tensors' device memory (default: in the runtime directory)", TakesFile: true},
 			&cli.BoolFlag{Name: "no-share", Usage: "serve no sharing socket and no ipc files"},
-			&cli.StringFlag{Name: "log-level", Usage: "log mounts, evictions (info) and failures (error) as structured records at this level and above: debug, info, warn, error (apart from --debug's FUSE traces)"},
+			&cli.StringFlag{Name: "log-level", Usage: "log mounts, uploads, evictions (info), failed uploads (warn) and failures turned into EIO (error) as structured records at this level and above: debug, info, warn, error (apart from --debug's FUSE traces)"},
 			&cli.BoolFlag{Name: "nonempty", Usage: "mount over a directory that holds files (they are hidden until unmounted)"},
 			&cli.BoolFlag{Name: "daemon", Aliases: []string{"background"}, Usage: "serve in the background: return once the mount is ready, logging to --log-file"},
 			&cli.StringFlag{Name: "log-file", Usage: "where --daemon logs (default /var/log/ggufs/MOUNTPOINT.log for root, else ~/.local/state/ggufs/)", TakesFile: true},
