@@ -236,3 +236,11 @@ func (m *Model) Write(dst io.Writer) (Stats, error) {
 	}
 	return st, nil
 }
+
+// WriteSparse writes a model of exactly this metadata and these tensors to
+// path, the tensor data left as holes: the header is what matters (parser,
+// listing and memory tests of crafted shapes). Nothing marks it synthetic.
+func WriteSparse(path string, md []gguf.KV, tensors []gguf.TensorSpec) (Stats, error) {
+	m := &Model{Metadata: md, Tensors: tensors, opts: Options{Sparse: true}, order: binary.LittleEndian}
+	return m.WriteFile(path)
+}

@@ -241,3 +241,25 @@ func TestSplitModelOpensAsOne(t *testing.T) {
 		t.Errorf("Generate with Split to one writer: got %v, want ErrOptions", err)
 	}
 }
+
+// WriteSparse writes exactly the header it is given, tensors as holes.
+func TestWriteSparse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.gguf")
+	md := []gguf.KV{{Key: "k", Value: gguf.NewUint32(7)}}
+	specs := []gguf.TensorSpec{{Name: "a/b", Type: gguf.TypeI8, Dims: []uint64{3}}, {Name: "c", Type: gguf.TypeF32, Dims: []uint64{2, 2}}}
+	st, err := WriteSparse(path, md, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Metadata.Len() != 1 || len(f.Tensors) != 2 || f.Tensors[0].Name != "a/b" || f.Tensors[1].Size != 16 || st.DataOffset != f.DataOffset {
+		t.Fatalf("read back %d keys, tensors %+v, data at %d (wrote %d)", f.Metadata.Len(), f.Tensors, f.DataOffset, st.DataOffset)
+	}
+	if IsSynthetic(path) {
+		t.Error("a sparse header is marked synthetic")
+	}
+}
