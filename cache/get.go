@@ -94,20 +94,18 @@ func (c *Cache) getStep(ctx context.Context, e *entry, w *getWait) (chan struct{
 		c.mu.Unlock()
 		return nil, nil, fmt.Errorf("cache: tensor %q: %w", e.t.Name, err)
 	}
-	b := newBatch()
-	prev := e.state
-	evicted, err := c.startLoadLocked(e, b.flight)
+	started := make(chan struct{})
+	evicted, err := c.startLoadLocked(e, started)
 	var flight chan struct{}
 	if err != nil {
 		err = fromDevice(err)
 		c.failLocked(e, err)
 	} else if e.state == Loading {
-		b.add(e, prev)
-		flight = b.flight
+		flight = started
 		c.busy.Add(1)
 		go func() {
 			defer c.busy.Done()
-			c.upload(c.bgCtx, b)
+			c.upload(e, flight)
 		}()
 	}
 	c.mu.Unlock()

@@ -27,82 +27,33 @@ func (c *Cache) startLoadLocked(e *entry, flight chan struct{}) ([]string, error
 	return evicted, nil
 }
 
-// add puts a Loading entry, previously in state prev, into the batch.
-func (b *batch) add(e *entry, prev State) {
-	b.entries = append(b.entries, e)
-	b.prev = append(b.prev, prev)
-	b.bytes += e.t.Size
-}
-
-// batch is a set of Loading entries uploaded by one Upload call.
-type batch struct {
-	entries []*entry
-	prev    []State // each entry's state before it started loading
-	bytes   uint64
-	flight  chan struct{}
-}
-
-func newBatch() *batch { return &batch{flight: make(chan struct{})} }
-
-// upload copies the batch to the device and records the outcome. When ctx is
-// cancelled by the caller (not by Close) the entries go back to their previous
-// state, so the next Get loads them cleanly. It returns how many bytes became
-// resident.
-func (c *Cache) upload(ctx context.Context, b *batch) (resident uint64) {
-	copies := make([]hip.Copy, 0, len(b.entries))
-	srcErr := make([]error, len(b.entries))
-	for i, e := range b.entries {
-		cp, err := e.t.copyTo(e.block.ptr())
-		if err != nil {
-			srcErr[i] = err
-			continue
-		}
-		copies = append(copies, cp)
-	}
-	var err error
+// upload copies e (Loading, its block reserved) to the device, records the
+// outcome and closes flight. It runs under the cache's own context, not a
+// reader's, so that a reader who gives up does not cancel the upload for the
+// others; only Close ends it early.
+func (c *Cache) upload(e *entry, flight chan struct{}) {
 	var took time.Duration
-	if len(copies) > 0 {
+	cp, err := e.t.copyTo(e.block.ptr())
+	if err == nil {
 		start := time.Now()
-		err = c.dev.Upload(ctx, copies)
+		if err = c.dev.Upload(c.bgCtx, []hip.Copy{cp}); err != nil {
+			err = fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err)
+		}
 		took = time.Since(start)
 	}
-
-	var ended []uploadEnd
-	defer func() { c.notifyUploads(ended) }() // after the unlock below: defers run last first
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.counters.uploadTime += took
-	abandoned := err != nil && ctx.Err() != nil && c.bgCtx.Err() == nil
-	for i, e := range b.entries {
-		switch {
-		case srcErr[i] != nil:
-			c.failLoadLocked(e, srcErr[i])
-			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, srcErr[i]})
-		case abandoned:
-			c.releaseLoadLocked(e)
-			// Back to where it was, except that a failure it retried is
-			// no longer known to hold: it is Unloaded again, so that
-			// waiters load it themselves rather than see a stale error.
-			prev := b.prev[i]
-			if prev == Failed {
-				prev = Unloaded
-			}
-			e.setState(prev, nil)
-		case err != nil:
-			ferr := fmt.Errorf("cache: tensor %q: uploading to %s: %w", e.t.Name, c.dev, err)
-			c.failLoadLocked(e, ferr)
-			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, ferr})
-		default:
-			e.flight = nil
-			c.makeResidentLocked(e)
-			c.counters.uploads++
-			c.counters.uploadedBytes += e.t.Size
-			resident += e.t.Size
-			ended = append(ended, uploadEnd{e.t.Name, e.t.Size, nil})
-		}
+	if err != nil {
+		c.failLoadLocked(e, err)
+	} else {
+		e.flight = nil
+		c.makeResidentLocked(e)
+		c.counters.uploads++
+		c.counters.uploadedBytes += e.t.Size
 	}
-	close(b.flight)
-	return resident
+	close(flight)
+	c.mu.Unlock()
+	c.notifyUploads([]uploadEnd{{e.t.Name, e.t.Size, err}})
 }
 
 // releaseLoadLocked gives back the memory reserved for a load that did not finish.
